@@ -1,0 +1,1 @@
+"""Commands of the perfbench CLI: each module exports a click ``command``."""

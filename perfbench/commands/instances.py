@@ -1,0 +1,82 @@
+"""``perfbench instances list|show``: look at a dataset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from ..datasets import load_dataset
+from ..records import Instance
+
+
+def expert_figure(inst: Instance) -> str:
+    """The validated expert speedup with its CI, as recorded by ``perfbench validate``."""
+    v = inst.validation or {}
+    sp = v.get("speedup") or {}
+    if not sp.get("estimate"):
+        return "-"
+    return f"{sp['estimate']:.2f}x [{sp.get('low', 0):.2f}, {sp.get('high', 0):.2f}]"
+
+
+def patch_size(inst: Instance) -> str:
+    meta = inst.metadata or {}
+    if "patch_lines" in meta:
+        return f"+{meta['patch_lines'].get('added', '?')}/-{meta['patch_lines'].get('deleted', '?')} in {meta.get('patch_files', '?')} files"
+    if inst.expert_patch:
+        added = sum(1 for ln in inst.expert_patch.splitlines() if ln.startswith("+") and not ln.startswith("+++"))
+        deleted = sum(1 for ln in inst.expert_patch.splitlines() if ln.startswith("-") and not ln.startswith("---"))
+        return f"+{added}/-{deleted}"
+    return "-"
+
+
+@click.group("instances")
+def command() -> None:
+    """List or show the instances of a dataset."""
+
+
+@command.command("list")
+@click.option("--dataset", "dataset_path", default=Path("instances/examples"), show_default=True,
+              type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of a table.")
+def list_cmd(dataset_path: Path, as_json: bool) -> None:
+    """One line per instance: repository, API, validated expert speedup, patch size."""
+    from ..tables import stdout_console
+
+    ds = load_dataset(dataset_path)
+    if as_json:
+        click.echo(json.dumps([_row(i) for i in ds], indent=2))
+        return
+    table = Table(title=f"{ds.name} {ds.version}: {len(ds)} instances", title_justify="left")
+    for col in ("instance", "repo", "API", "workloads", "expert speedup [95% CI]", "patch"):
+        table.add_column(col, overflow="fold")
+    for inst in ds:
+        row = _row(inst)
+        table.add_row(row["instance_id"], row["repo"], row["api"], str(row["workloads"]), row["expert_speedup"],
+                      row["patch"])
+    stdout_console().print(table)
+
+
+def _row(inst: Instance) -> dict[str, Any]:
+    return {
+        "instance_id": inst.instance_id,
+        "repo": inst.repo,
+        "api": (inst.metadata or {}).get("api", "-"),
+        "workloads": len(inst.workloads),
+        "expert_speedup": expert_figure(inst),
+        "patch": patch_size(inst),
+    }
+
+
+@command.command("show")
+@click.argument("instance_id")
+@click.option("--dataset", "dataset_path", default=Path("instances/examples"), show_default=True,
+              type=click.Path(path_type=Path))
+def show_cmd(instance_id: str, dataset_path: Path) -> None:
+    """Print one instance record (workload sources inline)."""
+    ds = load_dataset(dataset_path)
+    inst = ds.get(instance_id)
+    click.echo(json.dumps(inst.to_dict(inline_workloads=True), indent=2))

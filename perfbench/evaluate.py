@@ -1,0 +1,271 @@
+"""Evaluate predictions: for each (model, instance) build, measure, judge, grade and report.
+
+This module only orchestrates; measuring lives in ``measure/``, sandboxes in
+``sandbox/``, verdicts in ``grading``, files in ``reports``. An instance that
+fails for any reason gets a report saying why, and the run goes on; finished
+reports are kept, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import platform
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__, reports, repos
+from .correctness import CorrectnessResult, GuardResult, compare_results, run_guard_tests
+from .datasets import Dataset
+from .errors import PerfbenchError
+from .grading import Grade, failed, grade
+from .measure.protocol import MeasureConfig, Measurement, Protocol, TimedWorkload
+from .records import Instance, Prediction
+from .sandbox import make_backend
+from .sandbox.base import BASE, CANDIDATE, EXPERT, Limits
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EvalConfig:
+    run_id: str
+    runs_dir: Path = Path("runs")
+    backend: str = "auto"
+    cache_dir: Path = field(default_factory=repos.default_cache_dir)
+    url_template: str | None = None
+    measure: MeasureConfig = field(default_factory=MeasureConfig)
+    limits: Limits = field(default_factory=Limits)
+    guard_tests: bool = True
+    rerun: bool = False
+    backend_options: dict[str, Any] = field(default_factory=dict)
+
+
+class Events:
+    """Progress hooks; the CLI renders them with rich, tests ignore them."""
+
+    def instance_started(self, model: str, instance_id: str) -> None: ...
+    def stage(self, text: str) -> None: ...
+    def block(self, block: int, note: str) -> None: ...
+    def instance_finished(self, model: str, instance_id: str, report: dict[str, Any]) -> None: ...
+
+
+def hidden_seed(eval_seed: int, instance: Instance, workload: str) -> int:
+    """The secret seed of a hidden workload: fixed per dataset release, never shown to agents."""
+    base = instance.hidden_seed if instance.hidden_seed is not None else eval_seed
+    digest = hashlib.sha256(f"{base}:{instance.instance_id}:{workload}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % (2**31 - 1) + 1
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "perfbench": __version__,
+    }
+
+
+def ensure_expert_patches(dataset: Dataset, cache: repos.RepoCache, instances: list[Instance]) -> None:
+    """Derive missing expert patches from the repositories (datasets may store only commits)."""
+    for inst in instances:
+        if inst.expert_patch:
+            continue
+        mirror = cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+        inst.expert_patch = repos.diff(mirror, inst.base_commit, inst.opt_commit)
+
+
+def repo_cache_for(dataset: Dataset, config: EvalConfig) -> repos.RepoCache:
+    overrides = {r: loc for r in {i.repo for i in dataset} if (loc := dataset.repo_location(r))}
+    return repos.RepoCache(config.cache_dir, config.url_template, overrides)
+
+
+class Evaluator:
+    def __init__(self, dataset: Dataset, config: EvalConfig, events: Events | None = None) -> None:
+        self.dataset = dataset
+        self.config = config
+        self.events = events or Events()
+        self.layout = reports.RunLayout(config.runs_dir, config.run_id)
+        self.cache = repo_cache_for(dataset, config)
+        self.machine = machine_info()
+
+    def pending(self, predictions: list[Prediction]) -> list[Prediction]:
+        if self.config.rerun:
+            return list(predictions)
+        return [p for p in predictions if self.layout.load_report(p.model_name_or_path, p.instance_id) is None]
+
+    def run(self, predictions: list[Prediction], on_summary: Callable[[str, dict[str, Any]], None] | None = None
+            ) -> dict[str, dict[str, Any]]:
+        models: dict[str, list[Prediction]] = {}
+        for p in predictions:
+            models.setdefault(p.model_name_or_path, []).append(p)
+        todo = self.pending(predictions)
+        log.info("%d predictions, %d to evaluate (%d already reported)", len(predictions), len(todo),
+                 len(predictions) - len(todo))
+        for pred in todo:
+            self.evaluate_one(pred)
+        summaries = {}
+        for model, preds in models.items():
+            summaries[model] = self.write_summary(model, preds)
+            if on_summary:
+                on_summary(model, summaries[model])
+        return summaries
+
+    # ---- one instance ---------------------------------------------------
+
+    def evaluate_one(self, pred: Prediction) -> dict[str, Any]:
+        inst = self.dataset.get(pred.instance_id)
+        model = pred.model_name_or_path
+        out_dir = self.layout.instance_dir(model, inst.instance_id)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.events.instance_started(model, inst.instance_id)
+        t0 = time.monotonic()
+        base_report: dict[str, Any] = {
+            "schema": reports.SCHEMA_VERSION,
+            "run_id": self.config.run_id,
+            "model": model,
+            "instance_id": inst.instance_id,
+            "repo": inst.repo,
+            "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "machine": self.machine,
+            "thresholds": asdict(inst.grading),
+            "patch_sha256": hashlib.sha256(pred.model_patch.encode()).hexdigest(),
+        }
+        try:
+            report = {**base_report, **self._evaluate(inst, pred, out_dir)}
+            report["status"] = "done"
+        except PerfbenchError as exc:
+            log.error("%s: %s", inst.instance_id, exc)
+            report = {**base_report, **_error_fields(str(exc))}
+        except Exception as exc:
+            log.exception("%s: unexpected error", inst.instance_id)
+            (out_dir / "error.log").write_text(traceback.format_exc())
+            report = {**base_report, **_error_fields(f"internal error: {type(exc).__name__}: {exc}")}
+        report["seconds"] = round(time.monotonic() - t0, 3)
+        reports.atomic_write_json(out_dir / reports.REPORT_FILE, report)
+        self.events.instance_finished(model, inst.instance_id, report)
+        return report
+
+    def _evaluate(self, inst: Instance, pred: Prediction, out_dir: Path) -> dict[str, Any]:
+        cfg = self.config
+        self.events.stage("fetching repository")
+        mirror = self.cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+        work_dir = cfg.cache_dir / "work" / f"{cfg.run_id}-{os.getpid()}" / inst.instance_id
+        hide = [p for p in (self.dataset.root, cfg.runs_dir.resolve()) if p is not None]
+        backend = make_backend(cfg.backend, inst, work_dir=work_dir, log_dir=out_dir, cache_dir=cfg.cache_dir,
+                               hide=hide, options=cfg.backend_options)
+        with backend:
+            self.events.stage("building base and expert")
+            builds = backend.prepare_reference(mirror)
+            for name, b in builds.items():
+                if not b.ok:
+                    raise PerfbenchError(f"{name} build failed: {b.error}")
+            sources = {w.name: inst.workload_source(w) for w in inst.workloads}
+            paths = backend.install_workloads(sources)
+            workloads = [
+                TimedWorkload(w.name, paths[w.name], 0 if w.visible else hidden_seed(self.dataset.eval_seed, inst, w.name),
+                              w.visible)
+                for w in inst.workloads
+            ]
+            self.events.stage("building candidate")
+            cand = backend.prepare_candidate(pred.model_patch)
+            info = {"sandbox": backend.describe(), "builds": {k: _build_dict(v) for k, v in {**builds, CANDIDATE: cand}.items()}}
+            if not cand.ok:
+                applied = cand.details.get("stage") != "apply"
+                g = failed(cand.error, applied=applied, built=False, apply_method=cand.apply_method)
+                return {**info, **g.to_dict()}
+            if hasattr(backend, "snapshot"):
+                backend.snapshot()
+            protocol = Protocol(backend, workloads, cfg.measure, cfg.limits, progress=self.events.block)
+            self.events.stage("measuring")
+            m = protocol.measure([BASE, EXPERT, CANDIDATE])
+            reports.write_timings(out_dir / "timings.jsonl", m.samples_table())
+            self.events.stage("checking results")
+            judge_limits = Limits(timeout_s=120, memory_mb=cfg.limits.memory_mb, cpus=cfg.limits.cpus)
+            correctness = (compare_results(backend, m, CANDIDATE, judge_limits) if CANDIDATE not in m.failures
+                           and BASE not in m.failures else CorrectnessResult(None, "not compared"))
+            expert_ok = (compare_results(backend, m, EXPERT, judge_limits) if EXPERT not in m.failures
+                         and BASE not in m.failures else CorrectnessResult(None, "not compared"))
+            guard = GuardResult(False, None, "guard tests disabled")
+            if cfg.guard_tests and correctness.correct and inst.guard_tests:
+                self.events.stage("guard tests")
+                guard = run_guard_tests(backend, inst.guard_tests, Limits(timeout_s=600, memory_mb=cfg.limits.memory_mb,
+                                        max_procs=cfg.limits.max_procs, cpus=cfg.limits.cpus), out_dir / "tests.log")
+            g: Grade = grade(build=cand, measurement=m, correctness=correctness, expert_correctness=expert_ok,
+                             guard=guard, thresholds=inst.grading, ci_method=cfg.measure.ci_method, seed=cfg.measure.seed)
+            return {**info, **g.to_dict(), "measurement": _measurement_dict(m, cfg.measure, cfg.limits)}
+
+    # ---- run summary ----------------------------------------------------
+
+    def write_summary(self, model: str, preds: list[Prediction]) -> dict[str, Any]:
+        loaded = [self.layout.load_report(model, p.instance_id) for p in preds]
+        reps = [r for r in loaded if r is not None]
+        summary = {
+            "schema": reports.SCHEMA_VERSION,
+            "run_id": self.config.run_id,
+            "model": model,
+            "dataset": self.dataset.name,
+            "dataset_version": self.dataset.version,
+            "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "machine": self.machine,
+            "config": {"measure": asdict(self.config.measure), "limits": asdict(self.config.limits),
+                       "backend": self.config.backend},
+            "instances": {r["instance_id"]: reports.instance_line(r) for r in reps},
+            "aggregates": reports.aggregate(reps),
+        }
+        reports.atomic_write_json(self.layout.model_dir(model) / reports.SUMMARY_FILE, summary)
+        return summary
+
+
+def _error_fields(message: str) -> dict[str, Any]:
+    return {"status": "error", "error": message, "applied": False, "built": False, "correct": False,
+            "improved": False, "opt": "FAIL", "opt_gso": False, "reason": message, "flags": ["error"]}
+
+
+def _build_dict(b: Any) -> dict[str, Any]:
+    return {"ok": b.ok, "seconds": round(b.seconds, 3), "cached": b.cached, "error": b.error,
+            "apply_method": b.apply_method, "log": str(b.log_path) if b.log_path else None}
+
+
+def _measurement_dict(m: Measurement, cfg: MeasureConfig, limits: Limits) -> dict[str, Any]:
+    from .measure import stats
+
+    cv = {}
+    for variant in m.variants:
+        for w in m.workloads:
+            values = [s.min_s for s in m.samples if s.variant == variant and s.workload == w.name and s.ok]
+            cv[f"{variant}:{w.name}"] = round(stats.coefficient_of_variation(values), 5)
+    return {
+        "blocks": m.blocks,
+        "stop_reason": m.stop_reason,
+        "seconds": round(m.seconds, 3),
+        "seconds_in_workloads": round(sum(s.wall_s for s in m.samples), 3),
+        "loops": m.loops,
+        "workloads": [asdict(w) | {"path": None} for w in m.workloads],
+        "variants": m.variants,
+        "orders": m.orders,
+        "failures": m.failures,
+        "voided_blocks": m.voided_blocks,
+        "cv": cv,
+        "load_average": m.load_average,
+        "cpu_affinity": list(limits.cpus) if limits.cpus else sorted(os.sched_getaffinity(0)),
+        "repeats": cfg.repeats,
+        "ci_method": cfg.ci_method,
+        "seed": cfg.seed,
+    }

@@ -1,0 +1,160 @@
+"""Grading (DESIGN.md section 7): from a measurement to a three-valued verdict with flags.
+
+``opt`` is GSO's success criterion made honest about noise: PASS when the CI
+lower bounds clear both thresholds (speedup over base >= ``min_speedup``, share
+of the expert's speedup >= ``expert_share``), FAIL when an upper bound misses
+one, INCONCLUSIVE otherwise. GSO's point-estimate verdict is kept beside it.
+Flags are reported beside the verdict and never folded into it silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .correctness import CorrectnessResult, GuardResult
+from .measure.protocol import CONTROL, Measurement
+from .measure.stats import RatioEstimate
+from .records import Grading
+from .sandbox.base import BASE, CANDIDATE, EXPERT, VariantBuild
+
+PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
+IMPROVED_MARGIN = 1.0  # "improved": CI of speedup over base lies above this
+
+
+@dataclass
+class Grade:
+    applied: bool
+    built: bool
+    correct: bool
+    improved: bool
+    opt: str
+    opt_gso: bool
+    reason: str
+    apply_method: str = ""
+    correct_detail: str = ""
+    guard: dict[str, Any] = field(default_factory=dict)
+    speedup: RatioEstimate | None = None
+    expert_speedup: RatioEstimate | None = None
+    share_of_expert: RatioEstimate | None = None
+    hidden_speedup: RatioEstimate | None = None
+    visible_speedup: RatioEstimate | None = None
+    control: RatioEstimate | None = None
+    per_workload: dict[str, dict[str, Any]] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in self.__dict__.items():
+            out[key] = value.to_dict() if isinstance(value, RatioEstimate) else value
+        return out
+
+
+def failed(reason: str, *, applied: bool, built: bool, apply_method: str = "", flags: list[str] | None = None) -> Grade:
+    return Grade(applied=applied, built=built, correct=False, improved=False, opt=FAIL, opt_gso=False,
+                 reason=reason, apply_method=apply_method, flags=list(flags or []))
+
+
+def failure_flags(reason: str) -> list[str]:
+    text = reason.lower()
+    flags = []
+    if "timeout" in text or "timed out" in text:
+        flags.append("timeout")
+    if "memoryerror" in text or "out of memory" in text or "cannot allocate" in text:
+        flags.append("oom")
+    if "sigkill" in text or "signal" in text:
+        flags.append("crashed")
+    return flags
+
+
+def grade(
+    *,
+    build: VariantBuild,
+    measurement: Measurement,
+    correctness: CorrectnessResult,
+    expert_correctness: CorrectnessResult,
+    guard: GuardResult,
+    thresholds: Grading,
+    ci_method: str = "t",
+    seed: int = 0,
+) -> Grade:
+    """Grade a candidate that applied and built; its measurement may still show failures."""
+    m = measurement
+    hidden = [w.name for w in m.workloads if not w.visible] or [w.name for w in m.workloads]
+    visible = [w.name for w in m.workloads if w.visible]
+
+    def ratio(a: str, b: str, names: list[str]) -> RatioEstimate:
+        return m.ratio(a, b, names, ci_method, seed)
+
+    guard_info = {"ran": guard.ran, "passed": guard.passed, "detail": guard.detail}
+    if BASE in m.failures or EXPERT in m.failures:
+        which = BASE if BASE in m.failures else EXPERT
+        g = failed(f"{which} variant failed: {m.failures[which]}", applied=True, built=True,
+                   apply_method=build.apply_method, flags=["reference_failed"])
+        g.guard = guard_info
+        return g
+    expert = ratio(BASE, EXPERT, hidden)
+    flags: list[str] = []
+    if CANDIDATE in m.failures:
+        reason = f"candidate failed: {m.failures[CANDIDATE]}"
+        g = failed(reason, applied=True, built=True, apply_method=build.apply_method,
+                   flags=failure_flags(reason))
+        g.expert_speedup, g.guard = expert, guard_info
+        return g
+
+    speedup = ratio(BASE, CANDIDATE, hidden)
+    share = ratio(EXPERT, CANDIDATE, hidden)
+    g = Grade(
+        applied=True, built=True, correct=bool(correctness.correct), improved=False, opt=FAIL, opt_gso=False,
+        reason="", apply_method=build.apply_method, correct_detail=correctness.detail, guard=guard_info,
+        speedup=speedup, expert_speedup=expert, share_of_expert=share, hidden_speedup=speedup,
+    )
+    for name in [w.name for w in m.workloads]:
+        g.per_workload[name] = {
+            "speedup": ratio(BASE, CANDIDATE, [name]).to_dict(),
+            "expert_speedup": ratio(BASE, EXPERT, [name]).to_dict(),
+            "visible": name in visible,
+            "correct": correctness.per_workload.get(name, ""),
+        }
+    if visible:
+        g.visible_speedup = ratio(BASE, CANDIDATE, visible)
+        if g.visible_speedup.low > speedup.high:
+            flags.append("overfit")
+    if CONTROL in m.variants:
+        g.control = ratio(BASE, CONTROL, hidden)
+        if g.control.low > 1 or g.control.high < 1:
+            flags.append("noisy")
+    if m.voided_blocks:
+        flags.append("integrity")
+    if expert_correctness.correct is False:
+        flags.append("expert_differs")
+    if not expert.above(1.0):
+        flags.append("expert_not_faster")
+    if guard.passed is False:
+        flags.append("guard_failed")
+    g.flags = flags
+
+    if not g.correct:
+        g.reason = f"not correct: {correctness.detail}"
+        return g
+    if guard.passed is False:
+        g.reason = f"guard tests failed: {guard.detail}"
+        return g
+    g.improved = speedup.above(IMPROVED_MARGIN)
+    g.opt_gso = speedup.estimate >= thresholds.min_speedup and share.estimate >= thresholds.expert_share
+    lo_ok = speedup.low >= thresholds.min_speedup and share.low >= thresholds.expert_share
+    hi_miss = speedup.high < thresholds.min_speedup or share.high < thresholds.expert_share
+    if lo_ok:
+        g.opt = PASS
+        g.reason = (f"speedup {speedup.fmt()} clears {thresholds.min_speedup}x and "
+                    f"{share.low:.0%} of the expert's clears {thresholds.expert_share:.0%}")
+    elif hi_miss:
+        g.opt = FAIL
+        if speedup.high < thresholds.min_speedup:
+            g.reason = f"speedup {speedup.fmt()} below {thresholds.min_speedup}x"
+        else:
+            g.reason = f"share of expert {share.fmt()} below {thresholds.expert_share:.0%}"
+    else:
+        g.opt = INCONCLUSIVE
+        g.reason = f"CIs straddle the thresholds after {m.blocks} blocks ({m.stop_reason})"
+    return g

@@ -1,0 +1,300 @@
+"""The measurement protocol of DESIGN.md section 6: randomized interleaved blocks of fresh processes.
+
+One *block* runs every (variant, workload) pair once, each in a fresh process,
+in an order drawn from a seeded generator and recorded. Blocks repeat until the
+95% CI of every log-ratio is narrow enough, or a cap on blocks or seconds is
+reached, with at least ``min_blocks``. The loop count of each workload is
+calibrated once on ``base`` and used for every variant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..sandbox.base import BASE, CANDIDATE, EXPERT, Backend, Limits, ProcResult
+from . import stats
+
+log = logging.getLogger(__name__)
+
+CONTROL = "base_aa"  # base measured a second time, for the A/A noise control
+
+
+@dataclass(frozen=True)
+class MeasureConfig:
+    min_blocks: int = 5
+    max_blocks: int = 30
+    time_budget_s: float = 600.0
+    target_half_width: float = 0.02
+    repeats: int = 5
+    warmup: int = 2
+    calibrate_target_s: float = 0.005
+    max_repeat_s: float = 0.2
+    seed: int = 0
+    ci_method: str = "t"
+    control: bool = False
+    process_timeout_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class TimedWorkload:
+    """A workload as measured: its path inside the sandbox, its seed and whether the agent saw it."""
+
+    name: str
+    path: str
+    seed: int
+    visible: bool
+
+
+@dataclass
+class Sample:
+    """One timed process."""
+
+    block: int
+    position: int
+    variant: str
+    workload: str
+    ok: bool
+    min_s: float = math.nan
+    mean_s: float = math.nan
+    times: list[float] = field(default_factory=list)
+    loops: int = 0
+    digest: str = ""
+    error: str = ""
+    wall_s: float = 0.0
+    setup_s: float = 0.0
+    import_s: float = 0.0
+    start: float = 0.0
+    end: float = 0.0
+
+
+@dataclass
+class Measurement:
+    """Everything the protocol observed for one instance and one candidate."""
+
+    workloads: list[TimedWorkload]
+    variants: list[str]
+    loops: dict[str, int] = field(default_factory=dict)
+    samples: list[Sample] = field(default_factory=list)
+    orders: list[list[str]] = field(default_factory=list)
+    results: dict[str, dict[str, str]] = field(default_factory=dict)  # variant -> workload -> encoded result
+    failures: dict[str, str] = field(default_factory=dict)  # variant -> reason
+    digests: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    voided_blocks: list[dict[str, Any]] = field(default_factory=list)
+    stop_reason: str = ""
+    blocks: int = 0
+    seconds: float = 0.0
+    load_average: list[float] = field(default_factory=list)
+
+    def per_block(self, variant: str) -> list[dict[str, float]]:
+        """Per block, workload -> per-call time (min of repeats) of ``variant``."""
+        table: dict[int, dict[str, float]] = {}
+        for s in self.samples:
+            if s.variant == variant and s.ok:
+                table.setdefault(s.block, {})[s.workload] = s.min_s
+        return [table.get(b, {}) for b in range(self.blocks)]
+
+    def ratio(self, numer: str, denom: str, workloads: list[str], method: str, seed: int) -> stats.RatioEstimate:
+        logs = stats.block_log_ratios(self.per_block(numer), self.per_block(denom), workloads)
+        return stats.ratio_from_logs(logs, method, seed)
+
+    def samples_table(self) -> list[dict[str, Any]]:
+        return [asdict(s) for s in self.samples]
+
+
+ProgressFn = Callable[[int, str], None]
+
+
+class Protocol:
+    """Drives a backend through calibration and blocks for one instance."""
+
+    def __init__(self, backend: Backend, workloads: list[TimedWorkload], config: MeasureConfig,
+                 limits: Limits, progress: ProgressFn | None = None) -> None:
+        self.backend = backend
+        self.workloads = workloads
+        self.config = config
+        self.limits = limits
+        self.progress = progress or (lambda block, note: None)
+        self.rng = random.Random(config.seed)
+
+    @property
+    def hidden_names(self) -> list[str]:
+        hidden = [w.name for w in self.workloads if not w.visible]
+        return hidden or [w.name for w in self.workloads]
+
+    @property
+    def visible_names(self) -> list[str]:
+        return [w.name for w in self.workloads if w.visible]
+
+    # ---- one process ----------------------------------------------------
+
+    def _request(self, workload: TimedWorkload, variant: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "workload": workload.path,
+            "seed": workload.seed,
+            "pythonpath": self.backend.pythonpath(BASE if variant == CONTROL else variant),
+            "repeats": self.config.repeats,
+            "warmup": self.config.warmup,
+            "nonce": secrets.token_hex(8),
+            **extra,
+        }
+
+    def run_one(self, variant: str, workload: TimedWorkload, request: dict[str, Any]) -> tuple[ProcResult, dict[str, Any]]:
+        target = BASE if variant == CONTROL else variant
+        proc = self.backend.run_harness(target, "runner.py", request, self.limits)
+        answer = parse_answer(proc, request["nonce"])
+        return proc, answer
+
+    # ---- protocol -------------------------------------------------------
+
+    def calibrate(self, measurement: Measurement) -> bool:
+        """Fix each workload's loop count, the same for every variant; False if a reference fails.
+
+        The count makes one timed repeat of the faster reference (the expert) last at least
+        ``calibrate_target_s`` and one of base at least four times that, but never longer than
+        ``max_repeat_s`` for base: a 100x speedup must not cost minutes of base timing.
+        """
+        cfg = self.config
+        for w in self.workloads:
+            per_call = {}
+            for variant in (BASE, EXPERT):
+                request = self._request(w, variant, mode="calibrate", target_s=cfg.calibrate_target_s)
+                proc, answer = self.run_one(variant, w, request)
+                if not answer.get("ok"):
+                    measurement.failures[variant] = f"workload {w.name}: {answer.get('error') or proc.failure_reason()}"
+                    return False
+                per_call[variant] = max(float(answer["per_call_s"]), 1e-9)
+            fastest = min(per_call.values())
+            loops = max(math.ceil(cfg.calibrate_target_s / fastest), math.ceil(4 * cfg.calibrate_target_s / per_call[BASE]))
+            loops = min(loops, max(1, int(cfg.max_repeat_s / per_call[BASE])))
+            measurement.loops[w.name] = max(1, loops)
+        return True
+
+    def measure(self, variants: list[str]) -> Measurement:
+        variants = list(variants) + ([CONTROL] if self.config.control else [])
+        m = Measurement(workloads=self.workloads, variants=variants)
+        t0 = time.monotonic()
+        m.load_average.append(os.getloadavg()[0])
+        self.progress(0, "calibrating")
+        if not self.calibrate(m):
+            m.stop_reason = "base failed"
+            return m
+        active = list(variants)
+        block = 0
+        while True:
+            pairs = [(v, w) for v in active for w in self.workloads]
+            self.rng.shuffle(pairs)
+            m.orders.append([f"{v}:{w.name}" for v, w in pairs])
+            block_samples: list[Sample] = []
+            for pos, (variant, w) in enumerate(pairs):
+                if variant in m.failures:
+                    continue
+                request = self._request(w, variant, mode="time", loops=m.loops[w.name],
+                                        return_result=block == 0)
+                proc, answer = self.run_one(variant, w, request)
+                sample = self._sample(block, pos, variant, w, proc, answer, m)
+                block_samples.append(sample)
+                if not sample.ok:
+                    m.failures[variant] = f"workload {w.name}: {sample.error}"
+            violations = self.backend.integrity_violations()
+            if violations:
+                m.voided_blocks.append({"block": block, "violations": violations})
+                log.warning("block %d voided: %s", block, "; ".join(violations))
+                if any(v.startswith(CANDIDATE) for v in violations):
+                    m.failures[CANDIDATE] = "candidate changed files during measurement (" + violations[0] + ")"
+                if len(m.voided_blocks) >= 3:
+                    m.stop_reason = "integrity violations"
+                    break
+                continue
+            m.samples.extend(block_samples)
+            block += 1
+            m.blocks = block
+            if BASE in m.failures or EXPERT in m.failures:
+                m.stop_reason = "reference variant failed"
+                break
+            active = [v for v in active if v not in m.failures]
+            elapsed = time.monotonic() - t0
+            widths = self._half_widths(m, active)
+            worst = max(widths.values()) if widths else math.inf
+            self.progress(block, f"CI ±{worst:.1%}" if math.isfinite(worst) else "")
+            if block >= self.config.min_blocks and worst <= self.config.target_half_width:
+                m.stop_reason = f"CI half-width {worst:.2%} <= {self.config.target_half_width:.2%}"
+                break
+            if block >= self.config.max_blocks:
+                m.stop_reason = f"block cap ({self.config.max_blocks})"
+                break
+            if elapsed >= self.config.time_budget_s and block >= min(self.config.min_blocks, 2):
+                m.stop_reason = f"time budget ({self.config.time_budget_s:.0f}s)"
+                break
+            if CANDIDATE in m.failures and block >= 1:
+                m.stop_reason = "candidate failed"
+                break
+        m.seconds = time.monotonic() - t0
+        m.load_average.append(os.getloadavg()[0])
+        return m
+
+    def _sample(self, block: int, pos: int, variant: str, w: TimedWorkload, proc: ProcResult,
+                answer: dict[str, Any], m: Measurement) -> Sample:
+        s = Sample(block, pos, variant, w.name, bool(answer.get("ok")), wall_s=proc.wall_s,
+                   start=proc.start, end=proc.end)
+        if not s.ok:
+            s.error = answer.get("error") or proc.failure_reason() or "no answer from the harness"
+            return s
+        s.times = [float(t) for t in answer["times"]]
+        s.min_s, s.mean_s = float(answer["min"]), float(answer["mean"])
+        s.loops = int(answer["loops"])
+        s.setup_s = float(answer.get("setup_s", 0.0))
+        s.import_s = float(answer.get("import_s", 0.0))
+        s.digest = str(answer.get("result_digest", ""))
+        timed_total = sum(s.times) * s.loops
+        if timed_total > proc.wall_s * 1.05 + 0.01:
+            s.ok = False
+            s.error = f"implausible timing: {timed_total:.3f}s reported inside a {proc.wall_s:.3f}s process"
+            return s
+        m.digests.setdefault(variant, {}).setdefault(w.name, set()).add(s.digest)
+        if "result" in answer and answer["result"] is not None:
+            m.results.setdefault(variant, {})[w.name] = answer["result"]
+        if len(m.digests[variant][w.name]) > 1:
+            s.ok = False
+            s.error = "result changed between processes (nondeterministic or carried state)"
+        return s
+
+    def _half_widths(self, m: Measurement, active: list[str]) -> dict[str, float]:
+        method, seed = self.config.ci_method, self.config.seed
+        names = [w.name for w in self.workloads]
+        pairs = []
+        if CANDIDATE in active:
+            pairs += [(BASE, CANDIDATE), (EXPERT, CANDIDATE)]
+        if EXPERT in active:
+            pairs.append((BASE, EXPERT))
+        if CONTROL in active:
+            pairs.append((BASE, CONTROL))
+        return {f"{a}/{b}": m.ratio(a, b, names, method, seed).half_width for a, b in pairs}
+
+
+def parse_answer(proc: ProcResult, nonce: str) -> dict[str, Any]:
+    """The harness's one JSON line, checked against the request's nonce."""
+    reason = proc.failure_reason()
+    if proc.timed_out:
+        return {"ok": False, "error": "timeout"}
+    lines = [ln for ln in proc.stdout.decode(errors="replace").splitlines() if ln.strip()]
+    if not lines:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        return {"ok": False, "error": f"{reason or 'no output'}; {tail[0][:300]}".strip("; ")}
+    try:
+        answer = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        return {"ok": False, "error": f"harness output is not JSON ({reason or 'exit 0'})"}
+    if not isinstance(answer, dict) or answer.get("nonce") != nonce:
+        return {"ok": False, "error": "harness answer does not carry the request's nonce (forged output?)"}
+    if reason and answer.get("ok"):
+        return {"ok": False, "error": reason}
+    return answer

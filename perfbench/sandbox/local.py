@@ -1,0 +1,359 @@
+"""The ``local`` backend: exported trees and virtual environments under a cache folder.
+
+Isolation, strongest first:
+
+* ``namespace`` (root, ``unshare`` and ``setpriv`` present): every process runs
+  in fresh mount, network and pid namespaces via ``harness/jail.py``: all file
+  systems read-only, a fresh tmpfs as home/temp/working folder, other variants,
+  repository mirrors, the dataset and the reports hidden, no capabilities, no
+  network. Nothing it writes survives it.
+* ``none``: rlimits only. The trees are fingerprinted before and after each
+  block, and a change voids the measurement (DESIGN.md section 5).
+
+Both use CPU pinning, an address-space limit, a pids cgroup where one can be
+made, and a per-process timeout that kills the whole process group.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from .. import repos
+from ..errors import BuildError, PatchError
+from ..patches import apply_patch
+from ..records import Instance
+from .base import BASE, CANDIDATE, EXPERT, Backend, Limits, ProcResult, VariantBuild
+from .limits import PidsCgroup, preexec
+
+log = logging.getLogger(__name__)
+
+HARNESS_DIR = Path(__file__).resolve().parent.parent.parent / "harness"
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def find_interpreter(version: str) -> str:
+    """The interpreter for an env's ``python`` version; falls back to ours with a warning."""
+    if version:
+        for name in (f"python{version}", f"python{version.split('.')[0]}"):
+            found = shutil.which(name)
+            if found and _version_of(found).startswith(version):
+                return found
+        ours = f"{sys.version_info.major}.{sys.version_info.minor}"
+        if not ours.startswith(version):
+            log.warning("python %s not found; using %s (%s)", version, sys.executable, ours)
+    return sys.executable
+
+
+def _version_of(python: str) -> str:
+    out = subprocess.run([python, "-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def namespace_isolation_available() -> bool:
+    """True when processes can be jailed in fresh namespaces (root, unshare, setpriv)."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("setpriv"):
+        return False
+    probe = subprocess.run(
+        ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--mount-proc",
+         sys.executable, "-s", str(HARNESS_DIR / "jail.py"), "{}", "--", "true"],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+_ISOLATION_CACHE: dict[str, bool] = {}
+
+
+def _isolation_default() -> str:
+    if "ns" not in _ISOLATION_CACHE:
+        _ISOLATION_CACHE["ns"] = namespace_isolation_available()
+    return "namespace" if _ISOLATION_CACHE["ns"] else "none"
+
+
+class LocalBackend(Backend):
+    name = "local"
+
+    def __init__(
+        self,
+        instance: Instance,
+        *,
+        work_dir: Path,
+        log_dir: Path,
+        cache_dir: Path,
+        hide: list[Path] | None = None,
+        isolation: str = "auto",
+        use_cache: bool = True,
+    ) -> None:
+        super().__init__(instance, work_dir=work_dir, log_dir=log_dir)
+        self.cache_dir = cache_dir
+        self.builds_dir = cache_dir / "builds" / instance.repo.replace("/", "__")
+        self.hide = [p.resolve() for p in (hide or []) if p]
+        self.isolation = _isolation_default() if isolation == "auto" else isolation
+        self.use_cache = use_cache
+        self.python = find_interpreter(instance.env.python)
+        self.roots: dict[str, Path] = {}
+        self.workload_dir = work_dir / "workloads"
+        self._fingerprints: dict[str, dict[str, tuple[int, int]]] = {}
+        self._cgroup: PidsCgroup | None = None
+        self.repo_git_dir: Path | None = None
+        self._cgroup = PidsCgroup(Limits().max_procs)
+        work_dir.mkdir(parents=True, exist_ok=True)
+        log_dir.mkdir(parents=True, exist_ok=True)
+
+    # ---- building -------------------------------------------------------
+
+    def prepare_reference(self, repo_git_dir: Path) -> dict[str, VariantBuild]:
+        self.repo_git_dir = repo_git_dir
+        out = {}
+        for variant, commit in ((BASE, self.instance.base_commit), (EXPERT, self.instance.opt_commit)):
+            out[variant] = self._build_cached(variant, commit)
+        return out
+
+    def _build_cached(self, variant: str, commit: str) -> VariantBuild:
+        key = f"{commit[:12]}-{self.instance.env.content_hash()}"
+        root = self.builds_dir / key
+        marker = root / "build.json"
+        log_path = self.log_dir / f"build-{variant}.log"
+        self.roots[variant] = root
+        if self.use_cache and marker.exists():
+            shutil.copyfile(root / "build.log", log_path)
+            return VariantBuild(variant, True, log_path, cached=True)
+        t0 = time.monotonic()
+        if root.exists():
+            shutil.rmtree(root)
+        partial = root.with_name(root.name + f".partial-{uuid.uuid4().hex[:6]}")
+        try:
+            assert self.repo_git_dir is not None
+            repos.export_tree(self.repo_git_dir, commit, partial / "tree")
+            self._install(partial, log_path)
+            partial.rename(root)
+        except BuildError as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            return VariantBuild(variant, False, log_path, error=str(exc), seconds=time.monotonic() - t0)
+        except Exception:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        shutil.copyfile(log_path, root / "build.log")
+        marker.write_text(json.dumps({"commit": commit, "env": self.instance.env.content_hash()}))
+        return VariantBuild(variant, True, log_path, seconds=time.monotonic() - t0)
+
+    def prepare_candidate(self, patch: str) -> VariantBuild:
+        t0 = time.monotonic()
+        # Same path length as the cached base and expert builds: the size of paths and of the
+        # environment shifts memory layout, and with it timings, by a few percent.
+        token = hashlib.sha256(f"{patch}{os.getpid()}{time.time_ns()}".encode()).hexdigest()[:11]
+        root = self.builds_dir / f"c{token}-{self.instance.env.content_hash()}"
+        log_path = self.log_dir / "build-candidate.log"
+        if root.exists():
+            shutil.rmtree(root)
+        self.roots[CANDIDATE] = root
+        shutil.copytree(self.roots[BASE] / "tree", root / "tree", symlinks=True)
+        try:
+            applied = apply_patch(patch, root / "tree")
+        except PatchError as exc:
+            log_path.write_text(str(exc) + "\n")
+            return VariantBuild(CANDIDATE, False, log_path, error=str(exc),
+                                details={"stage": "apply"}, seconds=time.monotonic() - t0)
+        (self.log_dir / "patch.log").write_text(f"method: {applied.method}\nfiles: {applied.files}\n\n{applied.log}\n")
+        # Guard tests run from base's copies of the test files, whatever the patch did to them.
+        if self.repo_git_dir is not None and self.instance.test_paths:
+            repos.export_paths(self.repo_git_dir, self.instance.base_commit, root / "tree", self.instance.test_paths)
+        try:
+            self._install(root, log_path)
+        except BuildError as exc:
+            return VariantBuild(CANDIDATE, False, log_path, error=str(exc), apply_method=applied.method,
+                                details={"stage": "build"}, seconds=time.monotonic() - t0)
+        return VariantBuild(CANDIDATE, True, log_path, apply_method=applied.method,
+                            details={"files": applied.files}, seconds=time.monotonic() - t0)
+
+    def _install(self, root: Path, log_path: Path) -> None:
+        env_spec = self.instance.env
+        tree = root / "tree"
+        lines: list[str] = []
+        env = {**os.environ, **env_spec.env_vars, "PYTHONDONTWRITEBYTECODE": "1"}
+        if env_spec.needs_venv:
+            venv = root / "venv"
+            self._step([self.python, "-m", "venv", str(venv)], tree, env, lines, log_path)
+            env["VIRTUAL_ENV"] = str(venv)
+            env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', SYSTEM_PATH)}"
+            if env_spec.pip_packages:
+                self._step([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *env_spec.pip_packages],
+                           tree, env, lines, log_path)
+            for command in env_spec.install:
+                self._step(["bash", "-c", command], tree, env, lines, log_path)
+            python = str(venv / "bin" / "python")
+        else:
+            python = self.python
+        # Precompile so that no timed process writes bytecode (their file systems are read-only).
+        self._step([python, "-m", "compileall", "-q", "-j", "0", str(tree)], tree, env, lines, log_path,
+                   check=False)
+        log_path.write_text("\n".join(lines) + "\n")
+
+    def _step(self, cmd: list[str], cwd: Path, env: dict[str, str], lines: list[str], log_path: Path,
+              check: bool = True) -> None:
+        lines.append("$ " + shlex.join(cmd))
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
+        lines.append((proc.stdout + proc.stderr).rstrip())
+        if check and proc.returncode != 0:
+            log_path.write_text("\n".join(lines) + "\n")
+            raise BuildError(f"build step failed (exit {proc.returncode}): {shlex.join(cmd)[:200]}", log_path)
+
+    def install_workloads(self, files: dict[str, str]) -> dict[str, str]:
+        self.workload_dir.mkdir(parents=True, exist_ok=True)
+        out = {}
+        for name, text in files.items():
+            path = self.workload_dir / f"{name}.py"
+            path.write_text(text)
+            out[name] = str(path)
+        return out
+
+    # ---- running --------------------------------------------------------
+
+    def _variant_python(self, variant: str) -> str:
+        venv_python = self.roots[variant] / "venv" / "bin" / "python"
+        return str(venv_python) if venv_python.exists() else self.python
+
+    def pythonpath(self, variant: str) -> list[str]:
+        tree = self.roots[variant] / "tree"
+        return [str(tree / p) for p in self.instance.env.pythonpath]
+
+    def _env(self, variant: str, scratch: Path) -> dict[str, str]:
+        venv_bin = self.roots[variant] / "venv" / "bin"
+        path = f"{venv_bin}:{SYSTEM_PATH}" if venv_bin.exists() else f"{Path(self.python).parent}:{SYSTEM_PATH}"
+        env = {
+            "PATH": path,
+            "HOME": str(scratch),
+            "TMPDIR": str(scratch),
+            "LANG": "C.UTF-8",
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if venv_bin.exists():
+            env["VIRTUAL_ENV"] = str(venv_bin.parent)
+        env.update(self.instance.env.env_vars)
+        return env
+
+    def _hidden_for(self, variant: str) -> list[str]:
+        others = [self.roots[v] for v in self.roots if v != variant]
+        mirror = self.cache_dir / "repos"
+        return [str(p) for p in [*self.hide, mirror, *others] if p.exists()]
+
+    def _run(self, variant: str, argv: list[str], stdin: bytes, limits: Limits, cwd: Path | None = None,
+             extra_env: dict[str, str] | None = None) -> ProcResult:
+        scratch = self.work_dir / "scratch" / uuid.uuid4().hex[:12]
+        scratch.mkdir(parents=True)
+        env = self._env(variant, scratch)
+        env.update(extra_env or {})
+        workdir = cwd or scratch
+        if self.isolation == "namespace":
+            config = {
+                "hide": self._hidden_for(variant),
+                "scratch": [str(scratch)],
+                "cwd": str(workdir),
+                "env": env,
+                "tmpfs_size": f"{limits.tmpfs_mb}m",
+            }
+            argv = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--mount-proc",
+                    sys.executable, "-s", str(HARNESS_DIR / "jail.py"), json.dumps(config), "--", *argv]
+        if self._cgroup is None:
+            self._cgroup = PidsCgroup(limits.max_procs)
+        self._cgroup.set_max(limits.max_procs)
+        start = time.time()
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                cwd=workdir, env=env, start_new_session=True,
+                                preexec_fn=preexec(limits, self._cgroup))
+        timed_out = False
+        try:
+            out, err = proc.communicate(stdin, timeout=limits.timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+            out, err = proc.communicate()
+        finally:
+            _kill_group(proc)
+            self._cgroup.kill_all()
+            shutil.rmtree(scratch, ignore_errors=True)
+        wall = time.perf_counter() - t0
+        return ProcResult(proc.returncode, out, err[-20000:], wall, timed_out, start, time.time())
+
+    def run_harness(self, variant: str, script: str, request: dict[str, Any], limits: Limits) -> ProcResult:
+        argv = [self._variant_python(variant), "-s", str(HARNESS_DIR / script)]
+        return self._run(variant, argv, (json.dumps(request) + "\n").encode(), limits)
+
+    def run_tests(self, variant: str, test_ids: list[str], limits: Limits) -> ProcResult:
+        argv = [*shlex.split(self.instance.test_command), *test_ids]
+        if argv and argv[0] in ("python", "python3"):
+            argv[0] = self._variant_python(variant)
+        tree = self.roots[variant] / "tree"
+        pp = os.pathsep.join(self.pythonpath(variant))
+        return self._run(variant, argv, b"", limits, cwd=tree, extra_env={"PYTHONPATH": pp} if pp else None)
+
+    # ---- integrity ------------------------------------------------------
+
+    def _fingerprint(self, root: Path) -> dict[str, tuple[int, int]]:
+        out = {}
+        for dirpath, _dirnames, filenames in os.walk(root):
+            for f in filenames:
+                p = os.path.join(dirpath, f)
+                try:
+                    st = os.lstat(p)
+                except OSError:
+                    continue
+                out[p] = (st.st_size, st.st_mtime_ns)
+        return out
+
+    def snapshot(self) -> None:
+        """Record fingerprints of every variant and the workloads (call after building)."""
+        for name, root in {**self.roots, "workloads": self.workload_dir}.items():
+            self._fingerprints[name] = self._fingerprint(root)
+
+    def integrity_violations(self) -> list[str]:
+        problems = []
+        for name, before in self._fingerprints.items():
+            root = self.workload_dir if name == "workloads" else self.roots[name]
+            after = self._fingerprint(root)
+            if after != before:
+                changed = sorted(set(after.items()) ^ set(before.items()))
+                first = changed[0][0] if changed else "?"
+                problems.append(f"{name} tree changed during measurement ({len(changed)} entries, e.g. {first})")
+                self._fingerprints[name] = after
+        return problems
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": self.name,
+            "isolation": self.isolation,
+            "python": self.python,
+            "python_version": _version_of(self.python),
+            "pids_cgroup": bool(self._cgroup and self._cgroup.path),
+        }
+
+    def close(self) -> None:
+        if self._cgroup is not None:
+            self._cgroup.close()
+            self._cgroup = None
+        if CANDIDATE in self.roots:
+            shutil.rmtree(self.roots[CANDIDATE], ignore_errors=True)
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
