@@ -32,7 +32,7 @@ __all__ = [
 def docker_available() -> tuple[bool, str]:
     """Whether a Docker engine answers, and if not, why (one line)."""
     try:
-        from .docker_backend import engine_status
+        from ..docker import engine_status
     except ImportError as exc:  # docker SDK missing
         return False, f"the docker Python package is not installed ({exc})"
     return engine_status()
@@ -64,7 +64,7 @@ def make_backend(name: str, instance: Instance, *, work_dir: Path, log_dir: Path
     options = dict(options or {})
     resolved = resolve_backend_name(name)
     if resolved == "docker":
-        from .docker_backend import DockerBackend
+        from ..docker import DockerBackend
 
         return DockerBackend(instance, work_dir=work_dir, log_dir=log_dir, cache_dir=cache_dir, **options)
     from .local import LocalBackend
