@@ -94,7 +94,21 @@ def main():
         os.chdir(config["cwd"])
     drop = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all",
             "--no-new-privs", "--"]
-    os.execvpe(drop[0], drop + command, config.get("env") or os.environ)
+    # This process is pid 1 of the new pid namespace, and pid 1 ignores signals it has no
+    # handler for, even SIGKILL from inside: the command runs as a child, so that it dies
+    # like any process, and its status is passed on.
+    child = os.fork()
+    if child == 0:
+        try:
+            os.execvpe(drop[0], drop + command, config.get("env") or os.environ)
+        finally:
+            os._exit(127)
+    for fd in (0, 1):
+        os.close(fd)
+    _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):
+        os._exit(128 + os.WTERMSIG(status))
+    os._exit(os.WEXITSTATUS(status))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from .common import parse_cpus, parse_ids
               help="Cap on measuring seconds per instance (at least the minimum blocks run).")
 @click.option("--target-ci", default=0.02, show_default=True,
               help="Stop when every 95%% CI half-width is below this (relative; 0.02 = ±2%%).")
-@click.option("--repeats", default=5, show_default=True, help="Timed repeats inside each process (the minimum is kept).")
+@click.option("--repeats", default=20, show_default=True, help="Timed repeats inside each process (the minimum is kept).")
 @click.option("--control/--no-control", default=False, show_default=True,
               help="A/A control: measure base twice and flag the instance noisy if that CI excludes 1.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the block order and the bootstrap.")

@@ -1,0 +1,114 @@
+"""End-to-end evaluation of the mini dataset on the local backend, controls and hostile patches included."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import minidata
+from perfbench.cli import main
+
+pytestmark = pytest.mark.integration
+
+GOOD = minidata.OPT_CORE.replace("counts.get(x, 0) + 1", "counts.get(x, 0) + 1  # same idea")
+WRONG = minidata.BASE_CORE.replace('    n = 0\n    for i', '    return 0\n    n = 0\n    for i')
+SLOW = minidata.BASE_CORE.replace('    n = 0\n', '    n = 0\n    import time\n    time.sleep(0.0005)\n')
+LOOP = minidata.BASE_CORE.replace('    n = 0\n', '    n = 0\n    while True:\n        pass\n')
+MEMORY = minidata.BASE_CORE.replace('    n = 0\n', '    n = 0\n    hog = []\n    while True:\n        hog.append(bytearray(50 * 1024 * 1024))\n')
+SUICIDE = minidata.BASE_CORE.replace('    n = 0\n', '    n = 0\n    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n')
+NOT_APPLYING = """diff --git a/src/mini/core.py b/src/mini/core.py
+--- a/src/mini/core.py
++++ b/src/mini/core.py
+@@ -1,3 +1,3 @@
+-def something_else(xs):
++def something_faster(xs):
+     pass
+     pass
+"""
+
+
+@pytest.fixture
+def patches(mini):
+    repo = mini[0].parent / "mini-repo"
+
+    def make(core: str) -> str:
+        return minidata.patch_between(repo, {"src/mini/core.py": core})
+
+    return make
+
+
+def test_controls_and_hostile_patches(evaluate_mini, patches):
+    preds = [
+        ("gold", patches(minidata.OPT_CORE)),
+        ("empty", ""),
+        ("good", patches(GOOD)),
+        ("wrong", patches(WRONG)),
+        ("slow", patches(SLOW)),
+        ("noapply", NOT_APPLYING),
+        ("prose", "Use a dictionary to count values."),
+        ("loop", patches(LOOP)),
+        ("memory", patches(MEMORY)),
+        ("suicide", patches(SUICIDE)),
+    ]
+    reports = evaluate_mini(preds)
+    r = reports
+
+    assert r["gold"]["opt"] == "PASS", r["gold"]["reason"]
+    assert r["gold"]["speedup"]["low"] > 1.2 and r["gold"]["guard"]["passed"] is True
+    assert r["good"]["opt"] == "PASS"
+    assert r["empty"]["opt"] == "FAIL" and r["empty"]["improved"] is False
+    assert r["empty"]["correct"] is True
+    assert r["wrong"]["correct"] is False and r["wrong"]["opt"] == "FAIL"
+    assert "expected" in r["wrong"]["correct_detail"]
+    assert r["slow"]["improved"] is False and r["slow"]["speedup"]["high"] < 1.0
+    assert r["noapply"]["applied"] is False and r["noapply"]["opt"] == "FAIL"
+    assert r["prose"]["applied"] is False and "not a unified diff" in r["prose"]["reason"]
+    assert "timeout" in r["loop"]["flags"]
+    assert "oom" in r["memory"]["flags"], r["memory"]["reason"]
+    assert "SIGKILL" in r["suicide"]["reason"]
+    for model, rep in r.items():
+        assert rep["status"] == "done", (model, rep.get("error"))
+        assert rep["opt"] in ("PASS", "FAIL", "INCONCLUSIVE")
+    m = r["gold"]["measurement"]
+    assert m["blocks"] >= 3 and len(m["orders"]) >= 3 and m["loops"]["pairs"] >= 1
+
+
+def test_same_verdicts_when_repeated_and_resume_keeps_reports(evaluate_mini, patches, tmp_path):
+    preds = [("gold", patches(minidata.OPT_CORE)), ("empty", "")]
+    first = evaluate_mini(preds, run_id="again1")
+    second = evaluate_mini(preds, run_id="again2")
+    assert {k: v["opt"] for k, v in first.items()} == {k: v["opt"] for k, v in second.items()}
+    # resume: an existing report is kept as it is (not recomputed)
+    path = tmp_path / "runs" / "again1" / "gold"
+    report_file = next(path.glob("*/report.json"))
+    before = report_file.read_text()
+    evaluate_mini(preds, run_id="again1")
+    assert report_file.read_text() == before
+    summary = json.loads((path / "summary.json").read_text())
+    assert summary["aggregates"]["n_instances"] == 1
+
+
+def test_cli_errors_are_one_line_and_keep_reports(mini, tmp_path):
+    ds, rec = mini
+    runner = CliRunner()
+    bad = tmp_path / "bad.jsonl"
+    good_line = json.dumps({"instance_id": rec["instance_id"], "model_name_or_path": "m", "model_patch": ""})
+    bad.write_text(good_line + "\n" + good_line.replace('"m"', '"n"') + "\n{broken\n")
+    res = runner.invoke(main, ["evaluate", "--dataset", str(ds), "--predictions", str(bad), "--backend", "local",
+                               "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "c")])
+    assert res.exit_code == 2
+    assert "line 3: invalid JSON" in res.output
+    not_diff = tmp_path / "prose.jsonl"
+    not_diff.write_text(json.dumps({"instance_id": rec["instance_id"], "model_name_or_path": "m",
+                                    "model_patch": "make it faster"}) + "\n")
+    res = runner.invoke(main, ["evaluate", "--dataset", str(ds), "--predictions", str(not_diff), "--backend",
+                               "local", "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "c"),
+                               "--run-id", "r1"])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "runs" / "r1" / "m" / rec["instance_id"] / "report.json").read_text())
+    assert report["applied"] is False
+    # a later bad invocation on the same run leaves the finished report alone
+    res = runner.invoke(main, ["evaluate", "--dataset", str(ds), "--predictions", str(tmp_path / "missing.jsonl"),
+                               "--run-id", "r1", "--runs-dir", str(tmp_path / "runs")])
+    assert res.exit_code == 2 and "not found" in res.output
+    assert json.loads((tmp_path / "runs" / "r1" / "m" / rec["instance_id"] / "report.json").read_text()) == report

@@ -1,0 +1,110 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from perfbench.measure.protocol import parse_answer
+from perfbench.sandbox.base import ProcResult
+
+HARNESS = Path(__file__).resolve().parent.parent / "harness"
+sys.path.insert(0, str(HARNESS))
+import serialize  # noqa: E402
+
+WORKLOAD = """
+import random
+print("noise from the workload")
+def setup(seed=0):
+    return [random.Random(seed).random() for _ in range(1000)]
+def run(data):
+    print('{"nonce": "forged", "ok": true, "min": 0.0}')
+    return sorted(data)[:3]
+"""
+
+
+def run_harness(script: str, request: dict) -> dict:
+    proc = subprocess.run([sys.executable, "-s", str(HARNESS / script)], input=json.dumps(request) + "\n",
+                          capture_output=True, text=True, timeout=60)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def workload(tmp_path):
+    p = tmp_path / "w.py"
+    p.write_text(WORKLOAD)
+    return p
+
+
+def test_runner_times_and_keeps_stdout_private(workload):
+    ans = run_harness("runner.py", {"workload": str(workload), "seed": 3, "loops": 4, "repeats": 3,
+                                    "nonce": "n1", "return_result": True})
+    assert ans["ok"] and ans["nonce"] == "n1"
+    assert len(ans["times"]) == 3 and ans["min"] == min(ans["times"]) and ans["loops"] == 4
+    assert len(json.loads(ans["result"])) == 3
+    again = run_harness("runner.py", {"workload": str(workload), "seed": 3, "loops": 1, "repeats": 1, "nonce": "n2"})
+    assert again["result_digest"] == ans["result_digest"]
+    other = run_harness("runner.py", {"workload": str(workload), "seed": 4, "loops": 1, "repeats": 1, "nonce": "n3"})
+    assert other["result_digest"] != ans["result_digest"]
+
+
+def test_runner_calibrates(workload):
+    ans = run_harness("runner.py", {"workload": str(workload), "mode": "calibrate", "target_s": 0.01, "nonce": "c"})
+    assert ans["ok"] and ans["loops"] >= 1 and ans["per_call_s"] > 0
+
+
+def test_runner_reports_errors_with_phase(tmp_path):
+    p = tmp_path / "bad.py"
+    p.write_text("def setup(seed=0):\n    raise ValueError('no data')\ndef run(d):\n    return d\n")
+    ans = run_harness("runner.py", {"workload": str(p), "nonce": "e"})
+    assert not ans["ok"] and ans["phase"] == "setup" and "ValueError: no data" in ans["error"]
+
+
+def test_parse_answer_rejects_forgery_and_failures():
+    good = ProcResult(0, b'{"nonce": "abc", "ok": true}\n', b"", 0.1)
+    assert parse_answer(good, "abc")["ok"]
+    forged = ProcResult(0, b'{"nonce": "zzz", "ok": true}\n', b"", 0.1)
+    assert "nonce" in parse_answer(forged, "abc")["error"]
+    killed = ProcResult(-9, b"", b"", 0.1)
+    assert "SIGKILL" in parse_answer(killed, "abc")["error"]
+    timeout = ProcResult(None, b"", b"", 5.0, timed_out=True)
+    assert parse_answer(timeout, "abc")["error"] == "timeout"
+
+
+class AlwaysEqual:
+    def __init__(self, v):
+        self.v = v
+
+    def __eq__(self, other):
+        return True
+
+
+def test_serialize_is_canonical_and_ignores_custom_eq():
+    a = serialize.canonical(serialize.encode({"b": 1, "a": {3, 1, 2}, "t": (1, 2.5)}))
+    b = serialize.canonical(serialize.encode({"a": {2, 3, 1}, "t": (1, 2.5), "b": 1}))
+    assert a == b
+    x = serialize.canonical(serialize.encode(AlwaysEqual(1)))
+    y = serialize.canonical(serialize.encode(AlwaysEqual(2)))
+    assert x != y
+    assert serialize.decode(json.loads(serialize.canonical(serialize.encode((1, float("nan"))))))[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "equal"),
+    [([1.0, 2.0], [1.0, 2.0 + 1e-12], True), ([1.0], [1.1], False), ({"a": (1, 2)}, {"a": (1, 2)}, True),
+     ({"a": 1}, {"b": 1}, False), ([1, 2], (1, 2), False)],
+)
+def test_compare_default(expected, actual, equal):
+    enc = lambda v: serialize.canonical(serialize.encode(v))  # noqa: E731
+    ans = run_harness("compare.py", {"expected": enc(expected), "actual": enc(actual)})
+    assert ans["equal"] is equal, ans
+
+
+def test_compare_uses_workload_check(tmp_path):
+    p = tmp_path / "w.py"
+    p.write_text("def setup(seed=0):\n    return 0\ndef run(d):\n    return d\n"
+                 "def check(expected, actual):\n    assert abs(expected - actual) < 5, 'too far'\n")
+    enc = lambda v: serialize.canonical(serialize.encode(v))  # noqa: E731
+    assert run_harness("compare.py", {"workload": str(p), "expected": enc(10), "actual": enc(13)})["equal"]
+    ans = run_harness("compare.py", {"workload": str(p), "expected": enc(10), "actual": enc(20)})
+    assert not ans["equal"] and "too far" in ans["detail"]
