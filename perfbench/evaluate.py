@@ -256,6 +256,7 @@ def _measurement_dict(m: Measurement, cfg: MeasureConfig, limits: Limits) -> dic
         "stop_reason": m.stop_reason,
         "seconds": round(m.seconds, 3),
         "seconds_in_workloads": round(sum(s.wall_s for s in m.samples), 3),
+        "seconds_timed": round(sum(sum(s.times) * s.loops for s in m.samples), 3),
         "loops": m.loops,
         "workloads": [asdict(w) | {"path": None} for w in m.workloads],
         "variants": m.variants,

@@ -2,7 +2,77 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import click
+
+from ..evaluate import EvalConfig
+from ..measure.protocol import MeasureConfig
+from ..repos import default_cache_dir
+from ..sandbox import BACKENDS
+from ..sandbox.base import Limits
+from ..sandbox.limits import available_cpus
+
+_MEASURE_OPTIONS = [
+    click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
+                 envvar="PERFBENCH_BACKEND",
+                 help="Where variants run: docker if an engine answers (auto), or local."),
+    click.option("--max-blocks", default=30, show_default=True, help="Cap on measurement blocks per instance."),
+    click.option("--min-blocks", default=5, show_default=True,
+                 help="Blocks measured before stopping may be considered."),
+    click.option("--time-budget", default=600.0, show_default=True,
+                 help="Cap on measuring seconds per instance (at least the minimum blocks run)."),
+    click.option("--target-ci", default=0.02, show_default=True,
+                 help="Stop when every 95%% CI half-width is below this (relative; 0.02 = ±2%%)."),
+    click.option("--repeats", default=20, show_default=True,
+                 help="Timed repeats inside each process (the minimum is kept)."),
+    click.option("--control/--no-control", default=False, show_default=True,
+                 help="A/A control: measure base twice and flag the instance noisy if that CI excludes 1."),
+    click.option("--seed", default=0, show_default=True, help="Seed of the block order and the bootstrap."),
+    click.option("--ci-method", type=click.Choice(["t", "bootstrap"]), default="t", show_default=True),
+    click.option("--cpus", default=None, help="CPUs to pin measured processes to, e.g. '1' or '2-3'. "
+                 "[default: the last CPU when there are several]"),
+    click.option("--timeout", "process_timeout", default=120.0, show_default=True,
+                 help="Seconds one workload process may take before it is killed."),
+    click.option("--memory-mb", default=4096, show_default=True, help="Memory limit of each process."),
+    click.option("--repo-url-template", default=None, envvar="PERFBENCH_REPO_URL",
+                 help="Where repositories come from, e.g. 'file:///mirrors/{owner}/{name}' "
+                      "(placeholders {repo}, {owner}, {name}). [default: the dataset's own, else GitHub]"),
+    click.option("--cache-dir", default=None, type=click.Path(path_type=Path), envvar="PERFBENCH_CACHE",
+                 help="Repository mirrors and cached builds. [default: ~/.cache/perfbench]"),
+    click.option("--runs-dir", default=Path("runs"), type=click.Path(path_type=Path), show_default=True),
+]
+
+
+def measurement_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options shared by every command that measures (evaluate, validate)."""
+    for option in reversed(_MEASURE_OPTIONS):
+        func = option(func)
+    return func
+
+
+def build_config(run_id: str, opts: dict[str, Any]) -> EvalConfig:
+    """An EvalConfig from the values of ``measurement_options`` (consumed from ``opts``)."""
+    if opts["min_blocks"] < 2 or opts["max_blocks"] < opts["min_blocks"]:
+        raise click.BadParameter("need 2 <= --min-blocks <= --max-blocks")
+    cpus = opts.pop("cpus")
+    pin = parse_cpus(cpus) if cpus else (tuple(available_cpus()[-1:]) if len(available_cpus()) > 1 else None)
+    return EvalConfig(
+        run_id=run_id,
+        runs_dir=opts.pop("runs_dir"),
+        backend=opts.pop("backend"),
+        cache_dir=opts.pop("cache_dir") or default_cache_dir(),
+        url_template=opts.pop("repo_url_template"),
+        measure=MeasureConfig(
+            min_blocks=opts.pop("min_blocks"), max_blocks=opts.pop("max_blocks"),
+            time_budget_s=opts.pop("time_budget"), target_half_width=opts.pop("target_ci"),
+            repeats=opts.pop("repeats"), seed=opts.pop("seed"), ci_method=opts.pop("ci_method"),
+            control=opts.pop("control"), process_timeout_s=opts["process_timeout"],
+        ),
+        limits=Limits(timeout_s=opts.pop("process_timeout"), memory_mb=opts.pop("memory_mb"), cpus=pin),
+    )
 
 
 def parse_ids(text: str | None) -> list[str] | None:

@@ -1,0 +1,65 @@
+"""Harness overhead of a whole evaluation of a dataset.
+
+Prints the wall time of the evaluation, the time spent inside workload
+processes (process wall time, and the part of it inside timed loops), their
+ratios, and the CI half-width reached per instance.
+
+    python benchmarks/evaluation_overhead.py [--dataset instances/examples] [--predictions gold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from perfbench.datasets import load_dataset
+from perfbench.evaluate import EvalConfig, Evaluator, ensure_expert_patches, repo_cache_for
+from perfbench.measure.protocol import MeasureConfig
+from perfbench.predictions import load_predictions
+from perfbench.sandbox.base import Limits
+from perfbench.sandbox.limits import available_cpus
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", default="instances/examples")
+    ap.add_argument("--predictions", default="gold")
+    ap.add_argument("--backend", default="local")
+    ap.add_argument("--max-blocks", type=int, default=30)
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="pb-overhead-"))
+    ds = load_dataset(args.dataset)
+    cpus = tuple(available_cpus()[-1:]) if len(available_cpus()) > 1 else None
+    config = EvalConfig(run_id="overhead", runs_dir=work / "runs", backend=args.backend, cache_dir=work / "cache",
+                        measure=MeasureConfig(max_blocks=args.max_blocks), limits=Limits(cpus=cpus))
+    if args.predictions == "gold":
+        ensure_expert_patches(ds, repo_cache_for(ds, config), ds.instances)
+    preds = load_predictions(args.predictions, ds)
+    t0 = time.perf_counter()
+    ev = Evaluator(ds, config)
+    ev.run(preds)
+    wall = time.perf_counter() - t0
+
+    in_procs = timed = 0.0
+    print(f"{'instance':34} {'verdict':13} {'blocks':>6} {'CI half-width':>14} {'speedup':>9}")
+    for p in preds:
+        r = ev.layout.load_report(p.model_name_or_path, p.instance_id) or {}
+        m = r.get("measurement") or {}
+        in_procs += m.get("seconds_in_workloads", 0.0)
+        timed += m.get("seconds_timed", 0.0)
+        sp = r.get("speedup") or {}
+        hw = sp.get("half_width")
+        print(f"{p.instance_id:34} {r.get('opt', '-'):13} {m.get('blocks', 0):>6} "
+              f"{(f'±{hw:.1%}' if hw is not None else '-'):>14} {sp.get('estimate') or 0:>8.2f}x")
+    print()
+    print(f"wall time of the evaluation      {wall:8.1f} s")
+    print(f"inside workload processes        {in_procs:8.1f} s  ({in_procs / wall:.0%} of wall)")
+    print(f"inside timed loops               {timed:8.1f} s  ({timed / wall:.0%} of wall)")
+    print(f"harness overhead (wall / timed)  {wall / timed if timed else float('nan'):8.2f}x")
+
+
+if __name__ == "__main__":
+    main()

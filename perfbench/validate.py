@@ -1,0 +1,139 @@
+"""Validate instances: the expert patch must reproduce its speedup, with results that agree.
+
+For each instance: build base and expert, run the measurement protocol on the
+two, compare their results, run the guard tests at both, and decide per
+workload whether it holds (expert speedup CI lower bound at least
+``min_speedup`` and identical results). The outcome is a ``validation`` record
+kept in the instance (speedups with CIs, blocks, machine, date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .correctness import compare_results, run_guard_tests
+from .datasets import INSTANCE_FILE, Dataset
+from .errors import PerfbenchError
+from .evaluate import EvalConfig, Events, hidden_seed, machine_info, repo_cache_for
+from .measure.protocol import CONTROL, MeasureConfig, Protocol, TimedWorkload
+from .records import Instance
+from .reports import atomic_write_json
+from .sandbox import make_backend
+from .sandbox.base import BASE, EXPERT, Limits
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 1.2
+
+
+@dataclass
+class ValidationResult:
+    instance_id: str
+    valid: bool
+    reasons: list[str] = field(default_factory=list)
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, threshold: float = DEFAULT_THRESHOLD,
+                      events: Events | None = None, log_dir: Path | None = None) -> ValidationResult:
+    """Measure base against expert for one instance and judge whether it holds."""
+    events = events or Events()
+    cache = repo_cache_for(dataset, config)
+    log_dir = log_dir or (config.runs_dir / config.run_id / "validate" / inst.instance_id)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        mirror = cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+        work_dir = config.cache_dir / "work" / f"validate-{os.getpid()}" / inst.instance_id
+        hide = [p for p in (dataset.root, config.runs_dir.resolve()) if p is not None]
+        backend = make_backend(config.backend, inst, work_dir=work_dir, log_dir=log_dir, cache_dir=config.cache_dir,
+                               hide=hide, options=config.backend_options)
+    except PerfbenchError as exc:
+        return ValidationResult(inst.instance_id, False, [str(exc)])
+    with backend:
+        events.stage("building base and expert")
+        builds = backend.prepare_reference(mirror)
+        failed = [f"{k} build failed: {b.error}" for k, b in builds.items() if not b.ok]
+        if failed:
+            return ValidationResult(inst.instance_id, False, failed)
+        paths = backend.install_workloads({w.name: inst.workload_source(w) for w in inst.workloads})
+        workloads = [TimedWorkload(w.name, paths[w.name], 0 if w.visible else hidden_seed(dataset.eval_seed, inst, w.name),
+                                   w.visible) for w in inst.workloads]
+        if hasattr(backend, "snapshot"):
+            backend.snapshot()
+        events.stage("measuring")
+        protocol = Protocol(backend, workloads, config.measure, config.limits, progress=events.block)
+        m = protocol.measure([BASE, EXPERT])
+        reasons: list[str] = []
+        if m.failures:
+            reasons += [f"{k} failed: {v}" for k, v in m.failures.items()]
+            return ValidationResult(inst.instance_id, False, reasons)
+        judge = Limits(timeout_s=120, memory_mb=config.limits.memory_mb, cpus=config.limits.cpus)
+        agree = compare_results(backend, m, EXPERT, judge)
+        guard: dict[str, Any] = {}
+        if inst.guard_tests:
+            events.stage("guard tests")
+            tlimits = Limits(timeout_s=600, memory_mb=config.limits.memory_mb, cpus=config.limits.cpus)
+            for variant in (BASE, EXPERT):
+                g = run_guard_tests(backend, inst.guard_tests, tlimits, log_dir / f"tests-{variant}.log", variant)
+                guard[variant] = {"passed": g.passed, "detail": g.detail}
+                if not g.passed:
+                    reasons.append(f"guard tests fail at {variant}: {g.detail}")
+        method, seed = config.measure.ci_method, config.measure.seed
+        per_workload = {}
+        for w in m.workloads:
+            est = m.ratio(BASE, EXPERT, [w.name], method, seed)
+            ok = est.low >= threshold
+            same = agree.per_workload.get(w.name) in ("identical", "equal")
+            per_workload[w.name] = {**est.to_dict(), "visible": w.visible, "holds": ok and same,
+                                    "results_agree": same}
+            if not same:
+                reasons.append(f"{w.name}: base and expert results differ ({agree.per_workload.get(w.name)})")
+            elif not ok and not w.visible:
+                reasons.append(f"{w.name}: expert speedup {est.fmt()} has lower bound under {threshold}x")
+        hidden = [w.name for w in m.workloads if not w.visible] or [w.name for w in m.workloads]
+        overall = m.ratio(BASE, EXPERT, hidden, method, seed)
+        record = {
+            "speedup": overall.to_dict(),
+            "per_workload": per_workload,
+            "threshold": threshold,
+            "blocks": m.blocks,
+            "stop_reason": m.stop_reason,
+            "guard": guard,
+            "results_agree": bool(agree.correct),
+            "machine": machine_info(),
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "perfbench": __version__,
+            "sandbox": backend.describe(),
+            "measure": asdict(config.measure),
+        }
+        if CONTROL in m.variants:
+            record["control"] = m.ratio(BASE, CONTROL, hidden, method, seed).to_dict()
+        valid = not reasons and overall.low >= threshold
+        if overall.low < threshold and not any("lower bound" in r for r in reasons):
+            reasons.append(f"instance expert speedup {overall.fmt()} has lower bound under {threshold}x")
+        record["valid"] = valid
+        record["reasons"] = reasons
+        return ValidationResult(inst.instance_id, valid, reasons, record)
+
+
+def write_validation(inst: Instance, record: dict[str, Any]) -> Path | None:
+    """Store ``record`` as the instance's ``validation`` in its folder dataset (atomic); None for file datasets."""
+    if inst.base_dir is None or not (inst.base_dir / INSTANCE_FILE).exists():
+        return None
+    path = inst.base_dir / INSTANCE_FILE
+    import json
+
+    data = json.loads(path.read_text())
+    data["validation"] = record
+    atomic_write_json(path, data)
+    return path
+
+
+def default_measure() -> MeasureConfig:
+    return MeasureConfig()
