@@ -258,6 +258,7 @@ def _measurement_dict(m: Measurement, cfg: MeasureConfig, limits: Limits) -> dic
         "seconds_in_workloads": round(sum(s.wall_s for s in m.samples), 3),
         "seconds_timed": round(sum(sum(s.times) * s.loops for s in m.samples), 3),
         "loops": m.loops,
+        "repeats": m.repeats,
         "workloads": [asdict(w) | {"path": None} for w in m.workloads],
         "variants": m.variants,
         "orders": m.orders,
@@ -266,7 +267,6 @@ def _measurement_dict(m: Measurement, cfg: MeasureConfig, limits: Limits) -> dic
         "cv": cv,
         "load_average": m.load_average,
         "cpu_affinity": list(limits.cpus) if limits.cpus else sorted(os.sched_getaffinity(0)),
-        "repeats": cfg.repeats,
         "ci_method": cfg.ci_method,
         "seed": cfg.seed,
     }

@@ -38,6 +38,8 @@ class MeasureConfig:
     # repeat of a few milliseconds often falls between other processes' time slices,
     # a long one never does (measured: median 50 µs vs 150 µs per call under load 6).
     repeats: int = 20
+    min_repeats: int = 3
+    process_budget_s: float = 0.3
     warmup: int = 2
     calibrate_target_s: float = 0.0015
     max_repeat_s: float = 0.03
@@ -86,6 +88,7 @@ class Measurement:
     workloads: list[TimedWorkload]
     variants: list[str]
     loops: dict[str, int] = field(default_factory=dict)
+    repeats: dict[str, int] = field(default_factory=dict)
     samples: list[Sample] = field(default_factory=list)
     orders: list[list[str]] = field(default_factory=list)
     results: dict[str, dict[str, str]] = field(default_factory=dict)  # variant -> workload -> encoded result
@@ -144,7 +147,6 @@ class Protocol:
             "workload": workload.path,
             "seed": workload.seed,
             "pythonpath": self.backend.pythonpath(BASE if variant == CONTROL else variant),
-            "repeats": self.config.repeats,
             "warmup": self.config.warmup,
             "nonce": secrets.token_hex(8),
             **extra,
@@ -177,8 +179,12 @@ class Protocol:
                 per_call[variant] = max(float(answer["per_call_s"]), 1e-9)
             fastest = min(per_call.values())
             loops = max(math.ceil(cfg.calibrate_target_s / fastest), math.ceil(4 * cfg.calibrate_target_s / per_call[BASE]))
-            loops = min(loops, max(1, int(cfg.max_repeat_s / per_call[BASE])))
-            measurement.loops[w.name] = max(1, loops)
+            loops = max(1, min(loops, int(cfg.max_repeat_s / per_call[BASE])))
+            measurement.loops[w.name] = loops
+            # As many repeats as fit the per-process budget on base, the same for every variant
+            # (the minimum of more repeats is lower: unequal counts would bias the ratio).
+            base_repeat = loops * per_call[BASE]
+            measurement.repeats[w.name] = max(cfg.min_repeats, min(cfg.repeats, int(cfg.process_budget_s / base_repeat)))
         return True
 
     def measure(self, variants: list[str]) -> Measurement:
@@ -201,7 +207,7 @@ class Protocol:
                 if variant in m.failures:
                     continue
                 request = self._request(w, variant, mode="time", loops=m.loops[w.name],
-                                        return_result=block == 0)
+                                        repeats=m.repeats[w.name], return_result=block == 0)
                 proc, answer = self.run_one(variant, w, request)
                 sample = self._sample(block, pos, variant, w, proc, answer, m)
                 block_samples.append(sample)
