@@ -52,6 +52,7 @@ def main(verbose: int, quiet: bool) -> None:
           --predictions instances/examples/predictions/samples.jsonl --run-id demo
       perfbench evaluate --dataset instances/examples --predictions gold --run-id gold
     """
+    _terminate_gracefully()
     level = logging.WARNING if quiet else (logging.DEBUG if verbose >= 2 else logging.INFO)
     logging.basicConfig(level=level, format="%(message)s", datefmt="[%X]",
                         handlers=[RichHandler(console=console, show_path=verbose >= 2, markup=False)], force=True)
@@ -59,6 +60,19 @@ def main(verbose: int, quiet: bool) -> None:
         logging.getLogger("docker").setLevel(logging.WARNING)
         logging.getLogger("urllib3").setLevel(logging.WARNING)
         logging.getLogger("git").setLevel(logging.WARNING)
+
+
+def _terminate_gracefully() -> None:
+    """SIGTERM ends a run like Ctrl-C: sandboxes are cleaned up, finished reports kept."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not in the main thread (e.g. under a test runner)
+        pass
 
 
 def _register_plugins() -> None:

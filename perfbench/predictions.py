@@ -7,18 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from .datasets import Dataset
-from .errors import InputError
+from .errors import InputError, PatchError
+from .patches import check_patch
 from .records import Prediction
 
 GOLD = "gold"
 EMPTY = "empty"
 
 
-def load_predictions(spec: str, dataset: Dataset, instance_ids: list[str] | None = None) -> list[Prediction]:
+def load_predictions(spec: str, dataset: Dataset, instance_ids: list[str] | None = None, *,
+                     strict_patches: bool = True) -> list[Prediction]:
     """Predictions from a file, or the ``gold`` (expert patch) / ``empty`` (null patch) controls.
 
     Every prediction must name an instance of ``dataset``; an instance may have
-    at most one prediction per model.
+    at most one prediction per model. With ``strict_patches`` a patch that is not
+    a diff (or touches protected paths) is an input error naming its line;
+    without, it is graded as not applied.
     """
     selected = dataset.select(instance_ids)
     if spec == GOLD:
@@ -42,6 +46,12 @@ def load_predictions(spec: str, dataset: Dataset, instance_ids: list[str] | None
         if key in seen:
             raise InputError(f"second prediction for {pred.instance_id!r} by the same model", source=path, line=line)
         seen.add(key)
+        if strict_patches and pred.model_patch.strip():
+            try:
+                check_patch(pred.model_patch)
+            except PatchError as exc:
+                raise InputError(f"{exc} (use --lenient-patches to grade it as not applied)", source=path,
+                                 line=line, field="model_patch") from None
     wanted = {i.instance_id for i in selected}
     return [p for _, p in preds if p.instance_id in wanted]
 

@@ -101,9 +101,12 @@ def test_cli_errors_are_one_line_and_keep_reports(mini, tmp_path):
     not_diff = tmp_path / "prose.jsonl"
     not_diff.write_text(json.dumps({"instance_id": rec["instance_id"], "model_name_or_path": "m",
                                     "model_patch": "make it faster"}) + "\n")
-    res = runner.invoke(main, ["evaluate", "--dataset", str(ds), "--predictions", str(not_diff), "--backend",
-                               "local", "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "c"),
-                               "--run-id", "r1"])
+    args = ["evaluate", "--dataset", str(ds), "--predictions", str(not_diff), "--backend", "local",
+            "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "c"), "--run-id", "r1"]
+    res = runner.invoke(main, args)
+    assert res.exit_code == 2 and "prose.jsonl, line 1: field 'model_patch': patch is not a unified diff" in res.output
+    assert not (tmp_path / "runs" / "r1").exists()
+    res = runner.invoke(main, [*args, "--lenient-patches"])
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "runs" / "r1" / "m" / rec["instance_id"] / "report.json").read_text())
     assert report["applied"] is False

@@ -67,3 +67,11 @@ def test_duplicate_prediction(ds, tmp_path):
     path.write_text(json.dumps(rec(iid)) + "\n" + json.dumps(rec(iid)) + "\n")
     with pytest.raises(InputError, match="line 2: second prediction"):
         load_predictions(str(path), ds)
+
+
+def test_patch_that_is_not_a_diff(ds, tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps(rec(ds.instances[0].instance_id, patch="just make it faster")) + "\n")
+    with pytest.raises(InputError, match=r"line 1: field 'model_patch': patch is not a unified diff"):
+        load_predictions(str(path), ds)
+    assert load_predictions(str(path), ds, strict_patches=False)[0].model_patch == "just make it faster"

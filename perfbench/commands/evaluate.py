@@ -26,8 +26,10 @@ from .common import build_config, measurement_options, parse_ids
 @measurement_options
 @click.option("--no-guard-tests", is_flag=True, help="Skip the instances' guard tests.")
 @click.option("--rerun", is_flag=True, help="Evaluate again even where a report exists.")
+@click.option("--lenient-patches", is_flag=True,
+              help="Grade a patch that is not a diff as not applied, instead of stopping with an error.")
 def command(dataset_path: Path, predictions: str, run_id: str | None, instance_ids: str | None,
-            no_guard_tests: bool, rerun: bool, **opts: Any) -> None:
+            no_guard_tests: bool, rerun: bool, lenient_patches: bool, **opts: Any) -> None:
     """Evaluate predictions: build, measure base / expert / candidate, check, grade.
 
     Each instance is measured in randomized interleaved blocks of fresh processes until the 95%
@@ -46,7 +48,7 @@ def command(dataset_path: Path, predictions: str, run_id: str | None, instance_i
     config.rerun = rerun
     if predictions == GOLD:
         ensure_expert_patches(dataset, repo_cache_for(dataset, config), selected)
-    preds = load_predictions(predictions, dataset, ids)
+    preds = load_predictions(predictions, dataset, ids, strict_patches=not lenient_patches)
     if not preds:
         raise click.UsageError("no predictions for the selected instances")
     evaluator = Evaluator(dataset, config)

@@ -26,6 +26,7 @@ class PidsCgroup:
 
     def __init__(self, max_procs: int) -> None:
         self.path: Path | None = None
+        _remove_stale()
         for root in _CGROUP_ROOTS:
             if not (root / "cgroup.procs").exists():
                 continue
@@ -78,6 +79,25 @@ class PidsCgroup:
 
                 time.sleep(0.02)
         self.path = None
+
+
+def _remove_stale() -> None:
+    """Remove empty cgroups left by perfbench processes that no longer exist (killed runs)."""
+    for root in _CGROUP_ROOTS:
+        try:
+            entries = list(root.glob("perfbench-*"))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                owner = int(entry.name.split("-")[1])
+            except (IndexError, ValueError):
+                continue
+            if owner != os.getpid() and not Path(f"/proc/{owner}").exists():
+                try:
+                    entry.rmdir()
+                except OSError:
+                    pass
 
 
 def preexec(limits: Limits, cgroup: PidsCgroup | None) -> Callable[[], None]:
