@@ -24,6 +24,8 @@ IMPROVED_MARGIN = 1.0  # "improved": CI of speedup over base lies above this
 # merely excludes 1 does so 5% of the time on a perfect machine, and a 0.3% bias between two
 # processes of identical code is not what makes a verdict wrong.
 AA_TOLERANCE = 0.01
+# "warm_only": the repeated-call speedup exceeds the first-call (cold) speedup this many times.
+WARM_ONLY_FACTOR = 5.0
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Grade:
     hidden_speedup: RatioEstimate | None = None
     visible_speedup: RatioEstimate | None = None
     control: RatioEstimate | None = None
+    cold_speedup: RatioEstimate | None = None
     per_workload: dict[str, dict[str, Any]] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
 
@@ -124,6 +127,15 @@ def grade(
         g.visible_speedup = ratio(BASE, CANDIDATE, visible)
         if g.visible_speedup.low > speedup.high:
             flags.append("overfit")
+    g.cold_speedup = m.cold_ratio(BASE, CANDIDATE, hidden, ci_method, seed)
+    expert_cold = m.cold_ratio(BASE, EXPERT, hidden, ci_method, seed)
+    if g.cold_speedup.n_blocks and expert_cold.n_blocks:
+        # Fast only once the same input has been seen (memoizing the timed call's input): the
+        # warm/cold gap is far wider than the expert's own (whose caches may be legitimate).
+        gap = speedup.estimate / max(g.cold_speedup.estimate, 1e-9)
+        expert_gap = expert.estimate / max(expert_cold.estimate, 1e-9)
+        if gap > WARM_ONLY_FACTOR * max(expert_gap, 1.0):
+            flags.append("warm_only")
     if CONTROL in m.variants:
         g.control = ratio(BASE, CONTROL, hidden)
         if g.control.low > 1 + AA_TOLERANCE or g.control.high < 1 - AA_TOLERANCE:

@@ -94,3 +94,15 @@ def test_candidate_failure_is_graded_with_reason():
     m.failures[CANDIDATE] = "workload hidden: timeout"
     g = run_grade(m)
     assert g.opt == FAIL and "timeout" in g.flags and "timeout" in g.reason
+
+
+def test_warm_only_flag_catches_memoized_inputs():
+    m = measurement(times(10, 5, 0.01))
+    for s in m.samples:
+        s.first_call_s = 10.0 if s.variant in (BASE, CANDIDATE) else 5.0
+    g = run_grade(m)
+    assert "warm_only" in g.flags and g.cold_speedup.estimate == pytest.approx(1.0)
+    honest = measurement(times(10, 5, 5))
+    for s in honest.samples:
+        s.first_call_s = s.min_s * 1.5
+    assert "warm_only" not in run_grade(honest).flags

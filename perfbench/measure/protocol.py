@@ -77,6 +77,7 @@ class Sample:
     wall_s: float = 0.0
     setup_s: float = 0.0
     import_s: float = 0.0
+    first_call_s: float = math.nan
     start: float = 0.0
     end: float = 0.0
 
@@ -107,6 +108,18 @@ class Measurement:
             if s.variant == variant and s.ok:
                 table.setdefault(s.block, {})[s.workload] = s.min_s
         return [table.get(b, {}) for b in range(self.blocks)]
+
+    def cold_per_block(self, variant: str) -> list[dict[str, float]]:
+        """Per block, workload -> time of the process's first call (cold: before any repeat)."""
+        table: dict[int, dict[str, float]] = {}
+        for s in self.samples:
+            if s.variant == variant and s.ok and s.first_call_s > 0:
+                table.setdefault(s.block, {})[s.workload] = s.first_call_s
+        return [table.get(b, {}) for b in range(self.blocks)]
+
+    def cold_ratio(self, numer: str, denom: str, workloads: list[str], method: str, seed: int) -> stats.RatioEstimate:
+        logs = stats.block_log_ratios(self.cold_per_block(numer), self.cold_per_block(denom), workloads)
+        return stats.ratio_from_logs(logs, method, seed)
 
     def ratio(self, numer: str, denom: str, workloads: list[str], method: str, seed: int) -> stats.RatioEstimate:
         logs = stats.block_log_ratios(self.per_block(numer), self.per_block(denom), workloads)
@@ -262,6 +275,7 @@ class Protocol:
         s.loops = int(answer["loops"])
         s.setup_s = float(answer.get("setup_s", 0.0))
         s.import_s = float(answer.get("import_s", 0.0))
+        s.first_call_s = float(answer.get("first_call_s", math.nan))
         s.digest = str(answer.get("result_digest", ""))
         timed_total = sum(s.times) * s.loops
         if timed_total > proc.wall_s * 1.05 + 0.01:
