@@ -7,12 +7,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import minidata  # noqa: E402
+import minidata
 
-from perfbench.datasets import load_dataset  # noqa: E402
-from perfbench.evaluate import EvalConfig, Evaluator  # noqa: E402
-from perfbench.measure.protocol import MeasureConfig  # noqa: E402
-from perfbench.sandbox.base import Limits  # noqa: E402
+from perfbench.datasets import load_dataset
+from perfbench.evaluate import EvalConfig, Evaluator
+from perfbench.measure.protocol import MeasureConfig
+from perfbench.sandbox.base import Limits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,10 +2,10 @@
 
 import json
 
+import minidata
 import pytest
 from click.testing import CliRunner
 
-import minidata
 from perfbench.cli import main
 
 pytestmark = pytest.mark.integration

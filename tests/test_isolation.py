@@ -3,9 +3,9 @@
 import socket
 import threading
 
+import minidata
 import pytest
 
-import minidata
 from perfbench.sandbox.local import namespace_isolation_available
 
 pytestmark = [
