@@ -48,7 +48,7 @@ def format_url(template: str, repo: str) -> str:
 
 
 @contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
@@ -77,7 +77,7 @@ class RepoCache:
     def mirror(self, repo: str, needed: tuple[str, ...] = ()) -> Path:
         """Path of a bare mirror of ``repo`` holding the ``needed`` commits, cloning or fetching as needed."""
         dest = self.cache_dir / (repo.replace("/", "__") + ".git")
-        with _file_lock(dest.with_suffix(".lock")):
+        with file_lock(dest.with_suffix(".lock")):
             url = self.url_for(repo)
             if not dest.exists():
                 log.info("cloning %s from %s", repo, url)
@@ -146,3 +146,6 @@ def diff(git_dir: Path, base: str, opt: str) -> str:
 
 def commit_date(git_dir: Path, commit: str) -> str:
     return _run_git(["--git-dir", str(git_dir), "show", "-s", "--format=%cI", commit], what=f"read {commit}").decode().strip()
+
+
+_file_lock = file_lock  # older name, still used by callers

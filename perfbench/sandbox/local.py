@@ -44,16 +44,25 @@ SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 def find_interpreter(version: str) -> str:
-    """The interpreter for an env's ``python`` version; falls back to ours with a warning."""
-    if version:
-        for name in (f"python{version}", f"python{version.split('.')[0]}"):
-            found = shutil.which(name)
-            if found and _version_of(found).startswith(version):
-                return found
-        ours = f"{sys.version_info.major}.{sys.version_info.minor}"
-        if not ours.startswith(version):
-            log.warning("python %s not found; using %s (%s)", version, sys.executable, ours)
-    return sys.executable
+    """The interpreter for an env's ``python`` version (ours when none is asked for).
+
+    Looks on PATH, then in pyenv's and uv's version folders. An instance that asks for a
+    version that is not here is an error, not a silent fallback: timings and even behaviour
+    differ between Python versions.
+    """
+    ours = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if not version or ours == version or ours.startswith(version + "."):
+        return sys.executable
+    candidates = [shutil.which(f"python{version}")]
+    roots = [os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")) + "/versions",
+             os.path.expanduser("~/.local/share/uv/python")]
+    for root in roots:
+        for folder in sorted(Path(root).glob(f"*{version}*"), reverse=True):
+            candidates.append(str(folder / "bin" / f"python{version}"))
+    for found in candidates:
+        if found and os.path.exists(found) and _version_of(found) == version:
+            return found
+    raise BuildError(f"python {version} is not installed here (the instance's env.python asks for it)")
 
 
 def _version_of(python: str) -> str:
@@ -123,31 +132,31 @@ class LocalBackend(Backend):
         return out
 
     def _build_cached(self, variant: str, commit: str) -> VariantBuild:
+        """Build in the final folder (installs record absolute paths), under a lock; the marker last."""
         key = f"{commit[:12]}-{self.instance.env.content_hash()}"
         root = self.builds_dir / key
         marker = root / "build.json"
         log_path = self.log_dir / f"build-{variant}.log"
         self.roots[variant] = root
-        if self.use_cache and marker.exists():
-            shutil.copyfile(root / "build.log", log_path)
-            return VariantBuild(variant, True, log_path, cached=True)
-        t0 = time.monotonic()
-        if root.exists():
-            shutil.rmtree(root)
-        partial = root.with_name(root.name + f".partial-{uuid.uuid4().hex[:6]}")
-        try:
-            assert self.repo_git_dir is not None
-            repos.export_tree(self.repo_git_dir, commit, partial / "tree")
-            self._install(partial, log_path)
-            partial.rename(root)
-        except BuildError as exc:
-            shutil.rmtree(partial, ignore_errors=True)
-            return VariantBuild(variant, False, log_path, error=str(exc), seconds=time.monotonic() - t0)
-        except Exception:
-            shutil.rmtree(partial, ignore_errors=True)
-            raise
-        shutil.copyfile(log_path, root / "build.log")
-        marker.write_text(json.dumps({"commit": commit, "env": self.instance.env.content_hash()}))
+        with repos.file_lock(self.builds_dir / f"{key}.lock"):
+            if self.use_cache and marker.exists():
+                shutil.copyfile(root / "build.log", log_path)
+                return VariantBuild(variant, True, log_path, cached=True)
+            t0 = time.monotonic()
+            if root.exists():
+                shutil.rmtree(root)
+            try:
+                assert self.repo_git_dir is not None
+                repos.export_tree(self.repo_git_dir, commit, root / "tree")
+                self._install(root, log_path)
+            except BuildError as exc:
+                shutil.rmtree(root, ignore_errors=True)
+                return VariantBuild(variant, False, log_path, error=str(exc), seconds=time.monotonic() - t0)
+            except BaseException:
+                shutil.rmtree(root, ignore_errors=True)
+                raise
+            shutil.copyfile(log_path, root / "build.log")
+            marker.write_text(json.dumps({"commit": commit, "env": self.instance.env.content_hash()}))
         return VariantBuild(variant, True, log_path, seconds=time.monotonic() - t0)
 
     def prepare_candidate(self, patch: str) -> VariantBuild:
