@@ -84,6 +84,7 @@ def grade(
     thresholds: Grading,
     ci_method: str = "t",
     seed: int = 0,
+    identical_to_expert: bool = False,
 ) -> Grade:
     """Grade a candidate that applied and built; its measurement may still show failures."""
     m = measurement
@@ -111,6 +112,9 @@ def grade(
 
     speedup = ratio(BASE, CANDIDATE, hidden)
     share = ratio(EXPERT, CANDIDATE, hidden)
+    if identical_to_expert:
+        # The same source as the expert's: the share is 1 by identity, not by measurement.
+        share = RatioEstimate(1.0, 1.0, 1.0, share.n_blocks, "identity")
     g = Grade(
         applied=True, built=True, correct=bool(correctness.correct), improved=False, opt=FAIL, opt_gso=False,
         reason="", apply_method=build.apply_method, correct_detail=correctness.detail, guard=guard_info,
@@ -148,6 +152,8 @@ def grade(
         flags.append("expert_not_faster")
     if guard.passed is False:
         flags.append("guard_failed")
+    if identical_to_expert:
+        flags.append("identical_to_expert")
     g.flags = flags
 
     if not g.correct:

@@ -16,12 +16,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, repos
 from .correctness import compare_results, run_guard_tests
 from .datasets import INSTANCE_FILE, Dataset
 from .errors import PerfbenchError
 from .evaluate import EvalConfig, Events, hidden_seed, machine_info, repo_cache_for
 from .measure.protocol import CONTROL, MeasureConfig, Protocol, TimedWorkload
+from .patches import touched_paths
 from .records import Instance
 from .reports import atomic_write_json
 from .sandbox import make_backend
@@ -64,26 +65,37 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
         paths = backend.install_workloads({w.name: inst.workload_source(w) for w in inst.workloads})
         workloads = [TimedWorkload(w.name, paths[w.name], 0 if w.visible else hidden_seed(dataset.eval_seed, inst, w.name),
                                    w.visible) for w in inst.workloads]
-        if hasattr(backend, "snapshot"):
-            backend.snapshot()
-        events.stage("measuring")
-        protocol = Protocol(backend, workloads, config.measure, config.limits, progress=events.block)
-        m = protocol.measure([BASE, EXPERT])
         reasons: list[str] = []
-        if m.failures:
-            reasons += [f"{k} failed: {v}" for k, v in m.failures.items()]
-            return ValidationResult(inst.instance_id, False, reasons)
-        judge = Limits(timeout_s=120, memory_mb=config.limits.memory_mb, cpus=config.limits.cpus)
-        agree = compare_results(backend, m, EXPERT, judge)
+        # Guard tests first: a broken test id or an old pytest setup should not cost a measurement.
         guard: dict[str, Any] = {}
+        warnings: list[str] = []
         if inst.guard_tests:
             events.stage("guard tests")
+            touched = set(touched_paths(inst.expert_patch or repos.diff(mirror, inst.base_commit, inst.opt_commit)))
+            for test_id in inst.guard_tests:
+                if test_id.split("::")[0] in touched:
+                    # Evaluation runs base's copy of test files: a test the expert rewrote may fail there.
+                    warnings.append(f"guard test {test_id} is in a file the expert commit changes; "
+                                    "make sure base's version of it passes on the expert's code")
             tlimits = Limits(timeout_s=600, memory_mb=config.limits.memory_mb, cpus=config.limits.cpus)
             for variant in (BASE, EXPERT):
                 g = run_guard_tests(backend, inst.guard_tests, tlimits, log_dir / f"tests-{variant}.log", variant)
                 guard[variant] = {"passed": g.passed, "detail": g.detail}
                 if not g.passed:
                     reasons.append(f"guard tests fail at {variant}: {g.detail}")
+            if reasons:
+                return ValidationResult(inst.instance_id, False, reasons, {"guard": guard, "reasons": reasons,
+                                                                           "valid": False})
+        if hasattr(backend, "snapshot"):
+            backend.snapshot()
+        events.stage("measuring")
+        protocol = Protocol(backend, workloads, config.measure, config.limits, progress=events.block)
+        m = protocol.measure([BASE, EXPERT])
+        if m.failures:
+            reasons += [f"{k} failed: {v}" for k, v in m.failures.items()]
+            return ValidationResult(inst.instance_id, False, reasons)
+        judge = Limits(timeout_s=120, memory_mb=config.limits.memory_mb, cpus=config.limits.cpus)
+        agree = compare_results(backend, m, EXPERT, judge)
         method, seed = config.measure.ci_method, config.measure.seed
         per_workload = {}
         for w in m.workloads:
@@ -119,6 +131,7 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
             reasons.append(f"instance expert speedup {overall.fmt()} has lower bound under {threshold}x")
         record["valid"] = valid
         record["reasons"] = reasons
+        record["warnings"] = warnings
         return ValidationResult(inst.instance_id, valid, reasons, record)
 
 

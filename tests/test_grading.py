@@ -106,3 +106,12 @@ def test_warm_only_flag_catches_memoized_inputs():
     for s in honest.samples:
         s.first_call_s = s.min_s * 1.5
     assert "warm_only" not in run_grade(honest).flags
+
+
+def test_identical_to_expert_share_is_one_by_identity():
+    noisy = measurement(times(10, 5, 5), blocks=5, noise=0.15, seed=3)
+    g = grade(build=VariantBuild(CANDIDATE, True), measurement=noisy, correctness=CorrectnessResult(True),
+              expert_correctness=CorrectnessResult(True), guard=GuardResult(True, True), thresholds=Grading(),
+              identical_to_expert=True)
+    assert g.share_of_expert.low == 1.0 and g.share_of_expert.method == "identity"
+    assert g.opt == PASS and "identical_to_expert" in g.flags

@@ -169,7 +169,10 @@ class LocalBackend(Backend):
         if root.exists():
             shutil.rmtree(root)
         self.roots[CANDIDATE] = root
-        shutil.copytree(self.roots[BASE] / "tree", root / "tree", symlinks=True)
+        # A pristine export of base, not base's built tree: build outputs (a compiled extension)
+        # must come from the candidate's own sources, whatever the build backend's timestamps say.
+        assert self.repo_git_dir is not None
+        repos.export_tree(self.repo_git_dir, self.instance.base_commit, root / "tree")
         try:
             applied = apply_patch(patch, root / "tree")
         except PatchError as exc:

@@ -1,0 +1,69 @@
+"""Is a candidate's source the expert's? Then its share of the expert's speedup is 1 by identity.
+
+Two processes of the same code still differ in timing by noise; grading a byte-identical
+candidate (the gold control, or an agent that found the expert's exact change) on that noise
+would turn a certain answer into an uncertain one. Test files are left out of the comparison,
+since the candidate's are always reset to base's for the guard tests.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from . import repos
+from .errors import PatchError
+from .patches import apply_patch
+
+
+def _blob_id(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _is_test_path(path: str, test_paths: list[str]) -> bool:
+    return any(path == t or path.startswith(t.rstrip("/") + "/") or fnmatch.fnmatch(path, t) for t in test_paths)
+
+
+def tree_blobs(tree: Path, test_paths: list[str]) -> dict[str, str]:
+    out = {}
+    for dirpath, _dirs, files in os.walk(tree):
+        for f in files:
+            full = Path(dirpath) / f
+            rel = full.relative_to(tree).as_posix()
+            if full.is_file() and not full.is_symlink() and not _is_test_path(rel, test_paths):
+                out[rel] = _blob_id(full.read_bytes())
+    return out
+
+
+def commit_blobs(git_dir: Path, commit: str, test_paths: list[str]) -> dict[str, str]:
+    text = subprocess.run(["git", "--git-dir", str(git_dir), "ls-tree", "-r", commit], capture_output=True,
+                          text=True, check=True).stdout
+    out = {}
+    for line in text.splitlines():
+        meta, path = line.split("\t", 1)
+        mode, kind, blob = meta.split()
+        if kind == "blob" and mode != "120000" and not _is_test_path(path, test_paths):
+            out[path] = blob
+    return out
+
+
+def same_source_as_expert(git_dir: Path, base_commit: str, opt_commit: str, patch: str,
+                          test_paths: list[str]) -> bool:
+    """True when base + ``patch`` has exactly the expert's non-test files."""
+    if not patch.strip():
+        return False
+    work = Path(tempfile.mkdtemp(prefix="pb-identity-"))
+    try:
+        repos.export_tree(git_dir, base_commit, work / "tree")
+        try:
+            apply_patch(patch, work / "tree")
+        except PatchError:
+            return False
+        return tree_blobs(work / "tree", test_paths) == commit_blobs(git_dir, opt_commit, test_paths)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
