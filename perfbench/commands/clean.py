@@ -15,14 +15,20 @@ from ..repos import default_cache_dir
 @click.option("--candidates", is_flag=True, help="Only leftover containers and candidate images.")
 @click.option("--rootfs-cache", is_flag=True,
               help="Also delete the debootstrap tarball and packages kept under the cache folder.")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
+              help="Only objects that also carry this label, e.g. perfbench.instance=ID (repeatable).")
 @click.option("--dry-run", is_flag=True, help="List what would be removed.")
+@click.option("--force", is_flag=True,
+              help="Also remove the containers and candidate images of evaluations still running.")
 @click.option("--cache-dir", default=None, type=click.Path(path_type=Path), envvar="PERFBENCH_CACHE",
               help="Cache folder of the root-filesystem tarball. [default: ~/.cache/perfbench]")
-def command(everything: bool, candidates: bool, rootfs_cache: bool, dry_run: bool, cache_dir: Path | None) -> None:
+def command(everything: bool, candidates: bool, rootfs_cache: bool, labels: tuple[str, ...], dry_run: bool,
+            force: bool, cache_dir: Path | None) -> None:
     """Remove perfbench's Docker containers and images.
 
     By default: leftover containers, candidate, instance and agent images. Nothing
-    without the perfbench=1 label is touched.
+    without the perfbench=1 label is touched, and nothing an evaluation still running
+    on this host uses (unless --force).
     """
     from ..cli import console
     from ..docker.cleanup import clean, clean_rootfs_cache
@@ -31,12 +37,12 @@ def command(everything: bool, candidates: bool, rootfs_cache: bool, dry_run: boo
     if everything and candidates:
         raise click.UsageError("--all and --candidates exclude each other")
     scope = "all" if everything else "candidates" if candidates else "default"
-    result = clean(require_engine(), scope, dry_run=dry_run)
+    result = clean(require_engine(), scope, dry_run=dry_run, force=force, labels=labels)
     verb = "would remove" if dry_run else "removed"
     for ref in result.images:
         console.print(f"{verb} image {ref}", highlight=False)
     for ref in result.kept:
-        console.print(f"[yellow]kept[/] image {ref} (in use)", highlight=False)
+        console.print(f"[yellow]kept[/] {ref}", highlight=False)
     console.print(f"{verb} {len(result.containers)} containers and {len(result.images)} images "
                   f"({result.freed_bytes / 1e9:.2f} GB before sharing)")
     if rootfs_cache:

@@ -1,0 +1,1 @@
+"""Dockerfile templates and the in-image build script (shipped as package data)."""

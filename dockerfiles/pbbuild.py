@@ -1,0 +1,89 @@
+"""Build steps that run inside perfbench images (standard library only).
+
+``pbbuild.py env``: install the spec's system packages and build a wheelhouse of
+its pip packages, so that every variant installs them offline and identically.
+``pbbuild.py variant DIR [--agent]``: build the variant whose tree is DIR/tree the
+way the local backend does (a venv at DIR/venv only when the spec installs
+something, the install commands run in the tree, then bytecode precompiled so
+that no timed process writes any). ``--agent`` skips the bytecode and hides build
+outputs from ``git status``. The spec is /pb/etc/env.json (an EnvSpec as JSON;
+``PBBUILD_SPEC`` overrides the path, for tests).
+"""
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+SPEC = os.environ.get("PBBUILD_SPEC", "/pb/etc/env.json")
+WHEELS = os.environ.get("PBBUILD_WHEELS", "/pb/wheels")
+
+
+def step(cmd, cwd=None, env=None, check=True):
+    print("$ " + shlex.join(cmd), flush=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=env)
+    if check and proc.returncode != 0:
+        print(f"pbbuild: step failed (exit {proc.returncode}): {shlex.join(cmd)[:300]}", flush=True)
+        sys.exit(1)
+
+
+def load_spec():
+    with open(SPEC) as fh:
+        return json.load(fh)
+
+
+def build_env(spec):
+    if spec.get("system_packages"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        step(["apt-get", "update", "-qq"], env=env)
+        step(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *spec["system_packages"]], env=env)
+        step(["rm", "-rf", "/var/lib/apt/lists"])
+    if spec.get("pip_packages"):
+        step([sys.executable, "-m", "venv", "/tmp/pbwheel"])
+        step(["/tmp/pbwheel/bin/python", "-m", "pip", "wheel", "-q", "-w", WHEELS, *spec["pip_packages"]])
+        step(["rm", "-rf", "/tmp/pbwheel"])
+    version = "{}.{}".format(*sys.version_info[:2])
+    wanted = str(spec.get("python") or "")
+    if wanted and not version.startswith(wanted):
+        print(f"pbbuild: warning: the spec asks for python {wanted}; this image has {version}", flush=True)
+
+
+def build_variant(root, spec, agent):
+    tree = os.path.join(root, "tree")
+    env = dict(os.environ, **spec.get("env_vars", {}))
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    python = "python3"
+    if spec.get("install") or spec.get("pip_packages"):
+        venv = os.path.join(root, "venv")
+        step([python, "-m", "venv", venv])
+        env["VIRTUAL_ENV"] = venv
+        env["PATH"] = os.path.join(venv, "bin") + ":" + env.get("PATH", "/usr/bin:/bin")
+        python = os.path.join(venv, "bin", "python")
+        if spec.get("pip_packages"):
+            step([python, "-m", "pip", "install", "-q", "--no-index", "--find-links", WHEELS,
+                  *spec["pip_packages"]], cwd=tree, env=env)
+        for command in spec.get("install", []):
+            step(["bash", "-c", command], cwd=tree, env=env)
+    if agent:
+        exclude = os.path.join(tree, ".git", "info", "exclude")
+        if os.path.isdir(os.path.dirname(exclude)):
+            with open(exclude, "a") as fh:
+                fh.write("__pycache__/\n*.pyc\n*.egg-info/\n")
+        return
+    step([python, "-m", "compileall", "-q", "-j", "0", tree], cwd=tree, env=env, check=False)
+
+
+def main(argv):
+    if argv[:1] == ["env"]:
+        build_env(load_spec())
+    elif argv[:1] == ["variant"] and len(argv) >= 2:
+        build_variant(argv[1], load_spec(), "--agent" in argv[2:])
+    else:
+        print("usage: pbbuild.py env | variant DIR [--agent]", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,79 @@
+"""Build the candidate variant: the patched tree goes into a container of the instance
+image, is built there exactly as base and expert were, and the container is committed
+to a throwaway image that the session removes when it closes.
+
+The patch is applied on the host with :mod:`perfbench.patches` (the same checks and
+fallbacks as every backend), to a tree exported with ``git archive``; guard tests
+are then restored from base, whatever the patch did to them.
+"""
+
+from __future__ import annotations
+
+import logging
+import tarfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ..errors import BuildError
+from .containers import REGISTRY, remove_container
+from .engine import LABEL, LABELS, owner_labels
+from .images import VARIANT_ROOTS
+
+log = logging.getLogger(__name__)
+
+CANDIDATE_REPOSITORY = "perfbench/candidate"
+
+
+def build_candidate(client: Any, instance_image: str, tree: Path, log_path: Path, tag_hint: str,
+                    timeout_s: float = 3600) -> str:
+    """Commit an image holding ``tree`` built at /pb/cand; returns its tag. Raises BuildError."""
+    api = client.api
+    root = VARIANT_ROOTS["candidate"]
+    archive = tree.parent / f"{tree.name}.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(tree, arcname="tree")
+    cid = api.create_container(
+        instance_image, command=["python3", "/pb/etc/pbbuild.py", "variant", root], working_dir=root,
+        labels={**LABELS, **owner_labels(), f"{LABEL}.layer": "candidate-build"}, use_config_proxy=False,
+        host_config=api.create_host_config(network_mode="host"),
+    )["Id"]
+    REGISTRY.add(client, cid)
+    try:
+        with open(archive, "rb") as fh:
+            api.put_archive(cid, root, fh)
+        api.start(cid)
+        t0 = time.monotonic()
+        code = _wait(client, cid, timeout_s)
+        output = api.logs(cid, stdout=True, stderr=True).decode(errors="replace")
+        log_path.write_text(f"# candidate build in {instance_image}\n{output}\n")
+        if code is None:
+            raise BuildError(f"candidate build timed out after {timeout_s:.0f}s", log_path)
+        if code != 0:
+            last = [ln for ln in output.splitlines() if ln.strip()][-1:] or [f"exit {code}"]
+            raise BuildError(f"candidate build failed: {last[0][:200]}", log_path)
+        tag = f"{tag_hint[:100]}-{uuid.uuid4().hex[:10]}"
+        labels = {LABEL: "1", f"{LABEL}.layer": "candidate", **owner_labels()}
+        api.commit(cid, repository=CANDIDATE_REPOSITORY, tag=tag,
+                   changes=[f"LABEL {k}={v}" for k, v in labels.items()])
+        log.debug("candidate image %s:%s built in %.1fs", CANDIDATE_REPOSITORY, tag, time.monotonic() - t0)
+        return f"{CANDIDATE_REPOSITORY}:{tag}"
+    finally:
+        remove_container(client, cid)
+        REGISTRY.discard(cid)
+        archive.unlink(missing_ok=True)
+
+
+def _wait(client: Any, cid: str, timeout_s: float) -> int | None:
+    """The exit status, or None (container killed) once ``timeout_s`` has passed."""
+    import requests
+
+    try:
+        return int(client.api.wait(cid, timeout=timeout_s)["StatusCode"])
+    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+        try:
+            client.api.kill(cid)
+        except Exception:
+            pass
+        return None

@@ -1,0 +1,379 @@
+"""The docker backend against a real engine: same verdicts as local, cached layers, a clean agent
+image, hostile candidates contained, and a clear line when there is no engine.
+
+Skipped when no engine answers, unless PERFBENCH_REQUIRE_DOCKER=1 (CI), where that fails.
+The debootstrap base image is made once (a few minutes) and kept in the engine; every
+test here shares it and the mini instance's images through session fixtures.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import json
+import os
+import socket
+import subprocess
+import tarfile
+import threading
+import time
+from pathlib import Path
+
+import minidata
+import pytest
+from click.testing import CliRunner
+
+from perfbench.datasets import load_dataset
+from perfbench.docker import engine_status
+from perfbench.evaluate import EvalConfig, Evaluator, ensure_expert_patches, repo_cache_for
+from perfbench.measure.protocol import MeasureConfig
+from perfbench.records import Prediction
+from perfbench.repos import default_cache_dir
+from perfbench.sandbox.base import Limits
+from perfbench.sandbox.limits import available_cpus
+
+pytestmark = [pytest.mark.docker, pytest.mark.integration]
+
+REQUIRE_ENV = "PERFBENCH_REQUIRE_DOCKER"
+DEAD_SOCKET = "unix:///nonexistent/perfbench-dead.sock"
+# The first CPU: `perfbench evaluate` pins to the last one by default, so runs of other
+# evaluations on a shared machine do not compete with these measurements.
+PIN = tuple(available_cpus()[:1])
+
+
+def _client_or_skip():
+    ok, why = engine_status()
+    if not ok:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{REQUIRE_ENV}=1 but {why}")
+        pytest.skip(why)
+    from perfbench.docker.engine import client
+
+    return client()
+
+
+@pytest.fixture(scope="session")
+def engine():
+    return _client_or_skip()
+
+
+@pytest.fixture(scope="session")
+def mini_ds(tmp_path_factory):
+    """The mini dataset, with lenient grading so that the gold verdict does not hang on machine noise."""
+    root = tmp_path_factory.mktemp("docker-mini")
+    ds_path, record = minidata.make_dataset(root, size=400, grading={"min_speedup": 1.2, "expert_share": 0.5})
+    return ds_path, record, root / "mini-repo"
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory):
+    """The user's cache (keeps the debootstrap tarball between sessions) unless PERFBENCH_CACHE says otherwise."""
+    return default_cache_dir()
+
+
+def _config(root: Path, backend: str, run_id: str, cache_dir: Path, **limits: object) -> EvalConfig:
+    # One call per timed repeat (max_repeat_s below base's per-call time): the calibrated loop
+    # count would otherwise differ between the two runs compared, and with it the exposure of
+    # long repeats to other load on the machine.
+    return EvalConfig(
+        run_id=run_id, runs_dir=root / "runs", backend=backend, cache_dir=cache_dir,
+        measure=MeasureConfig(min_blocks=3, max_blocks=5, time_budget_s=120, max_repeat_s=0.001),
+        limits=Limits(**{"timeout_s": 60.0, "memory_mb": 1024, "cpus": PIN, **limits}),  # type: ignore[arg-type]
+    )
+
+
+def _evaluate(ds_path: Path, backend: str, run_id: str, cache_dir: Path, preds: list[tuple[str, str]] | None = None,
+              **limits: object) -> dict[str, dict]:
+    ds = load_dataset(ds_path)
+    config = _config(ds_path.parent / backend, backend, run_id, cache_dir, **limits)
+    ensure_expert_patches(ds, repo_cache_for(ds, config), list(ds))
+    inst = next(iter(ds))
+    preds = preds or [("gold", inst.expert_patch or "")]
+    ev = Evaluator(ds, config)
+    ev.run([Prediction(inst.instance_id, model, patch) for model, patch in preds])
+    return {model: ev.layout.load_report(model, inst.instance_id) for model, _ in preds}
+
+
+@pytest.fixture(scope="session")
+def docker_gold(engine, mini_ds, cache_dir):
+    return _evaluate(mini_ds[0], "docker", "gold", cache_dir)["gold"]
+
+
+# ---- (a) same verdict as local, overlapping CIs ----------------------------------------------
+
+def test_docker_matches_local(docker_gold, mini_ds, tmp_path):
+    local = _evaluate(mini_ds[0], "local", "gold", tmp_path / "cache")["gold"]
+    d = docker_gold
+    assert d["status"] == "done", d.get("error")
+    assert d["sandbox"]["backend"] == "docker" and local["sandbox"]["backend"] == "local"
+    assert d["correct"] is True and d["guard"]["passed"] is True
+    assert d["opt"] == local["opt"] == "PASS", (d["reason"], local["reason"])
+    ds, ls = d["speedup"], local["speedup"]
+    print(f"\nspeedup docker {ds['estimate']:.1f}x [{ds['low']:.1f}, {ds['high']:.1f}]; "
+          f"local {ls['estimate']:.1f}x [{ls['low']:.1f}, {ls['high']:.1f}]")
+    assert ds["low"] <= ls["high"] and ls["low"] <= ds["high"], "speedup CIs do not overlap"
+    # Nothing of the session is left behind: no container, no candidate image.
+    engine = __import__("perfbench.docker.engine", fromlist=["client"]).client()
+    assert not engine.api.containers(all=True, filters={"label": f"perfbench.instance={mini_ds[1]['instance_id']}"})
+    assert not [i for i in engine.api.images(filters={"label": "perfbench.layer=candidate"})
+                if any(mini_ds[1]["instance_id"].lower() in t for t in i.get("RepoTags") or [])]
+
+
+# ---- (b) the second build reuses every layer -------------------------------------------------
+
+def test_second_build_is_cached(engine, docker_gold, mini_ds, cache_dir, tmp_path):
+    from perfbench.docker.images import ImageBuilder, ImageSettings, remove_image
+    from perfbench.docker.prebuild import repo_cache
+
+    ds = load_dataset(mini_ds[0])
+    inst = next(iter(ds))
+    mirror = repo_cache(ds, cache_dir, None).mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+    builder = ImageBuilder(engine, ImageSettings(cache_dir=cache_dir))
+    top = builder.all_layers(inst, mirror, tmp_path / "logs0")[-1]
+    assert remove_image(engine, top.tag)  # the instance layer goes; base and env stay
+
+    t0 = time.monotonic()
+    first = builder.all_layers(inst, mirror, tmp_path / "logs1")
+    first_s = time.monotonic() - t0
+    t0 = time.monotonic()
+    second = builder.all_layers(inst, mirror, tmp_path / "logs2")
+    second_s = time.monotonic() - t0
+    print(f"\ninstance layer built in {first_s:.2f}s; all layers from cache in {second_s:.3f}s")
+    assert [layer.cached for layer in first] == [True, True, False]
+    assert all(layer.cached for layer in second)
+    assert [layer.image_id for layer in second] == [layer.image_id for layer in first]
+    assert second_s < first_s / 5
+    assert "cached image" in (tmp_path / "logs2" / "build-instance.log").read_text()
+
+
+# ---- (c) the agent image: history cut at base, no workloads, no expert patch -----------------
+
+def test_agent_image_holds_no_future(engine, mini_ds, cache_dir, tmp_path):
+    from perfbench.cli import main
+
+    ds_path, record, repo = mini_ds
+    minidata.git(repo, "tag", "v2-fast", record["opt_commit"])  # a tag on the future must not leak either
+    result = CliRunner().invoke(main, ["build", "--dataset", str(ds_path), "--agent", "--cache-dir", str(cache_dir),
+                                       "--log-dir", str(tmp_path / "logs")])
+    assert result.exit_code == 0, result.output
+    assert "cached build" in result.output
+    tags = [t for i in engine.api.images(filters={"label": "perfbench.layer=agent"}) for t in i.get("RepoTags") or []
+            if record["instance_id"].lower() in t]
+    assert len(tags) >= 1
+    image = sorted(tags)[-1]
+
+    def sh(cmd: str) -> str:
+        out = engine.containers.run(image, ["bash", "-c", cmd], remove=True, network_mode="none")
+        return out.decode()
+
+    commits = sh("cd /testbed && git log --all --format=%H").split()
+    assert commits == [record["base_commit"]]
+    assert sh("cd /testbed && git tag; git remote; git reflog --all; git stash list").strip() == ""
+    assert sh("cd /testbed && git status --porcelain").strip() == ""
+    objects = sh("cd /testbed && git cat-file --batch-all-objects --batch")  # every object, decompressed
+
+    container = engine.containers.create(image, ["true"])
+    try:
+        fs = b"".join(container.export())
+    finally:
+        container.remove(force=True)
+    with tarfile.open(fileobj=io.BytesIO(fs)) as tar:
+        names = tar.getnames()
+    needles = {
+        "expert code": "counts.get(x, 0) + 1",
+        "expert commit message": "Speed up count_pairs",
+        "workload": "rng.randrange(50) for _ in range",
+        "instance record": "count_pairs is slow on long lists",
+    }
+    for what, text in needles.items():
+        assert text.encode() not in fs, f"{what} found in the agent image's files"
+        assert text not in objects, f"{what} found in the agent image's git objects"
+    assert record["opt_commit"] not in objects
+    assert not [n for n in names if "workloads/" in n and n.endswith(".py")]
+    assert not [n for n in names if n.endswith("instance.json") or n.endswith("dataset.json")]
+
+
+# ---- (d) hostile candidates fail inside their containers -------------------------------------
+
+NET_CORE = minidata.BASE_CORE.replace(
+    "    n = 0\n",
+    "    import socket\n"
+    "    s = socket.create_connection(('HOST', PORT), timeout=5)\n"
+    "    s.sendall(b'leak')\n"
+    "    s.close()\n"
+    "    n = 0\n")
+FORK_CORE = minidata.BASE_CORE.replace(
+    "    n = 0\n",
+    "    import os\n"
+    "    while True:\n"
+    "        try:\n"
+    "            os.fork()\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "    n = 0\n")
+MEMORY_CORE = minidata.BASE_CORE.replace(
+    "    n = 0\n",
+    "    hog = []\n"
+    "    while True:\n"
+    "        hog.append(b'x' * (64 << 20))\n"
+    "    n = 0\n")
+
+
+class _Listener:
+    """A TCP server on every host address that counts the connections it gets."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("0.0.0.0", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.5)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(2)
+        self.sock.close()
+
+
+def _host_processes() -> int:
+    return len([p for p in os.listdir("/proc") if p.isdigit()])
+
+
+def test_hostile_candidates_are_contained(engine, docker_gold, mini_ds, cache_dir):
+    ipam = engine.networks.get("bridge").attrs["IPAM"]["Config"][0]
+    gateway = ipam.get("Gateway") or str(next(ipaddress.ip_network(ipam["Subnet"]).hosts()))
+    listener = _Listener()
+    try:
+        # The listener answers from the host's side of the Docker bridge: reachable from any
+        # container that has a network at all.
+        probe = engine.containers.run(docker_gold["sandbox"]["images"]["base"]["tag"],
+                                      ["python3", "-c", f"import socket;socket.create_connection(('{gateway}', "
+                                                        f"{listener.port}), timeout=5)"], remove=True)
+        assert probe == b"" and listener.connections == 1
+        repo = mini_ds[2]
+        net = NET_CORE.replace("HOST", gateway).replace("PORT", str(listener.port))
+        preds = [(name, minidata.patch_between(repo, {"src/mini/core.py": core}))
+                 for name, core in (("network", net), ("forkbomb", FORK_CORE), ("memory", MEMORY_CORE))]
+        before = _host_processes()
+        t0 = time.monotonic()
+        reports = _evaluate(mini_ds[0], "docker", "hostile", cache_dir, preds,
+                            timeout_s=20.0, memory_mb=256, max_procs=64)
+        print(f"\nthree hostile candidates evaluated in {time.monotonic() - t0:.0f}s")
+    finally:
+        listener.close()
+    for name, r in reports.items():
+        assert r["status"] == "done", (name, r.get("error"))  # the run went on and reported
+        assert r["built"] is True and r["correct"] is False and r["opt"] == "FAIL", (name, r["reason"])
+        failures = r["measurement"]["failures"]
+        assert set(failures) == {"candidate"}, (name, failures)  # base and expert were measured unharmed
+        assert r["measurement"]["blocks"] >= 1
+        print(f"{name}: {failures['candidate']}")
+    assert listener.connections == 1, "a candidate reached the host's network"
+    assert "unreachable" in reports["network"]["measurement"]["failures"]["candidate"].lower()
+    assert reports["forkbomb"]["measurement"]["failures"]["candidate"].endswith("timeout")
+    assert "timeout" in reports["forkbomb"]["flags"]
+    assert "killed" in reports["memory"]["measurement"]["failures"]["candidate"]
+    assert "oom" in reports["memory"]["flags"]
+    assert _host_processes() < before + 20
+    mine = f"perfbench.instance={mini_ds[1]['instance_id']}"
+    assert not engine.api.containers(all=True, filters={"label": mine})
+
+
+# ---- (e) no engine: one clear line, and auto falls back to local -----------------------------
+
+def _single_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_no_engine_one_line(mini_ds, tmp_path, monkeypatch):
+    from perfbench.cli import main
+
+    monkeypatch.setenv("DOCKER_HOST", DEAD_SOCKET)
+    ok, why = engine_status()
+    assert not ok and why.startswith("Docker engine not reachable at " + DEAD_SOCKET)
+    args = ["evaluate", "--dataset", str(mini_ds[0]), "--predictions", "empty", "--runs-dir", str(tmp_path / "runs"),
+            "--cache-dir", str(tmp_path / "cache"), "--min-blocks", "2", "--max-blocks", "2"]
+    result = CliRunner().invoke(main, [*args, "--backend", "docker", "--run-id", "dead"])
+    assert result.exit_code != 0
+    text = _single_line(result.output)
+    assert f"--backend docker: Docker engine not reachable at {DEAD_SOCKET} (is dockerd running?)" in text
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "runs" / "dead" / "empty").exists() or not list((tmp_path / "runs" / "dead").rglob(
+        "report.json")), "a failed engine must not leave reports behind"
+
+    build = CliRunner().invoke(main, ["build", "--dataset", str(mini_ds[0])])
+    assert build.exit_code != 0 and "Docker engine not reachable" in _single_line(build.output)
+
+    auto = CliRunner().invoke(main, [*args, "--backend", "auto", "--run-id", "auto"])
+    assert auto.exit_code == 0, auto.output
+    report = json.loads(next((tmp_path / "runs" / "auto").rglob("report.json")).read_text())
+    assert report["sandbox"]["backend"] == "local"
+
+
+def test_docker_not_installed(monkeypatch):
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setattr("os.path.exists", lambda p: False)
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    ok, why = engine_status()
+    assert not ok and why.startswith("Docker is not installed")
+
+
+def test_install_script_is_idempotent(engine):
+    script = Path(__file__).resolve().parent.parent / ".ci" / "install-docker.sh"
+    proc = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "already answers" in proc.stderr
+
+
+# ---- perfbench clean ---------------------------------------------------------------------------
+
+def test_clean_removes_leftovers_only(engine, docker_gold):
+    import uuid
+
+    from perfbench.cli import main
+
+    base_tag = docker_gold["sandbox"]["images"]["base"]["tag"]
+    mark = f"perfbench.test={uuid.uuid4().hex[:8]}"
+    key, value = mark.split("=")
+    dead = {"perfbench": "1", "perfbench.layer": "candidate", "perfbench.host": socket.gethostname(),
+            "perfbench.pid": "999999999", key: value}
+    live = {**dead, "perfbench.pid": str(os.getpid())}
+    crashed = engine.api.create_container(base_tag, ["true"], labels=dead)["Id"]
+    running = engine.api.create_container(base_tag, ["true"], labels=live)["Id"]
+    leftover = f"perfbench/candidate:leftover-{value}"
+    engine.api.commit(crashed, repository=leftover.split(":")[0], tag=leftover.split(":")[1],
+                      changes=[f"LABEL {k}={v}" for k, v in dead.items()])
+    foreign = f"someone/else:{value}"
+    engine.api.commit(crashed, repository=foreign.split(":")[0], tag=foreign.split(":")[1],
+                      changes=["LABEL perfbench=", f"LABEL {key}={value}"])
+    try:
+        dry = CliRunner().invoke(main, ["clean", "--candidates", "--label", mark, "--dry-run"])
+        assert dry.exit_code == 0, dry.output
+        assert engine.api.images(name=leftover)
+        result = CliRunner().invoke(main, ["clean", "--candidates", "--label", mark])
+        assert result.exit_code == 0, result.output
+        remaining = {c["Id"] for c in engine.api.containers(all=True, filters={"label": mark})}
+        assert crashed not in remaining and running in remaining  # a live evaluation's container stays
+        assert not engine.api.images(name=leftover)
+        assert engine.api.images(name=foreign) and engine.api.images(name=base_tag)
+    finally:
+        engine.api.remove_container(running, force=True)
+        for ref in (foreign, leftover):
+            try:
+                engine.api.remove_image(ref)
+            except Exception:
+                pass

@@ -1,0 +1,179 @@
+"""Parts of the docker backend that need no engine: CA bundles, history cuts, tags, stream decoding,
+the in-image build script, and the one-line reason when the engine is missing."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import minidata
+import pytest
+
+from perfbench.docker import engine_status
+from perfbench.docker.ca import bundle_digest, resolve_ca_bundle, write_ca_dir
+from perfbench.docker.containers import _Demux
+from perfbench.docker.history import check_history, cut_history
+from perfbench.docker.images import (
+    DOCKERFILES,
+    VARIANT_ROOTS,
+    ImageBuilder,
+    ImageSettings,
+    layers_above,
+)
+from perfbench.errors import InputError, RepositoryError
+from perfbench.records import Instance
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB{n}\n-----END CERTIFICATE-----\n"
+
+
+def test_variant_roots_have_equal_lengths():
+    assert len({len(root) for root in VARIANT_ROOTS.values()}) == 1
+
+
+def test_dead_engine_is_one_line(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/dead.sock")
+    ok, why = engine_status()
+    assert not ok
+    assert why.startswith("Docker engine not reachable at unix:///nonexistent/dead.sock (is dockerd running?)")
+    assert "\n" not in why
+
+
+# ---- CA bundle ---------------------------------------------------------------------------------
+
+def test_ca_bundle_resolution_order(tmp_path, monkeypatch):
+    first, second = tmp_path / "a.pem", tmp_path / "b.pem"
+    first.write_text(PEM.format(n=1))
+    second.write_text(PEM.format(n=2) + PEM.format(n=3))
+    for name in ("PERFBENCH_CA_BUNDLE", "PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    assert resolve_ca_bundle() is None
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(first))
+    assert resolve_ca_bundle() == first
+    monkeypatch.setenv("PIP_CERT", str(second))
+    assert resolve_ca_bundle() == second
+    monkeypatch.setenv("PERFBENCH_CA_BUNDLE", "none")
+    assert resolve_ca_bundle() is None
+    assert resolve_ca_bundle(first) == first
+    with pytest.raises(InputError, match="not a file"):
+        resolve_ca_bundle(tmp_path / "missing.pem")
+    assert write_ca_dir(second, tmp_path / "ca") == 2
+    assert sorted(p.name for p in (tmp_path / "ca").iterdir()) == ["extra-0000.crt", "extra-0001.crt"]
+    assert bundle_digest(first) != bundle_digest(second)
+    assert write_ca_dir(None, tmp_path / "empty") == 0
+
+
+# ---- tags --------------------------------------------------------------------------------------
+
+def _instance(**env: object) -> Instance:
+    return Instance.from_dict({
+        "instance_id": "o__n-abcdef1", "repo": "o/n", "base_commit": "a" * 40, "opt_commit": "b" * 40,
+        "problem_statement": "p", "workloads": [{"name": "w", "source": "x"}], "env": env or None,
+    })
+
+
+def test_tags_are_content_hashes(tmp_path):
+    pem = tmp_path / "ca.pem"
+    pem.write_text(PEM.format(n=1))
+    plain = ImageBuilder(None, ImageSettings(cache_dir=tmp_path))
+    with_ca = ImageBuilder(None, ImageSettings(cache_dir=tmp_path, ca_bundle=pem))
+    inst = _instance(pythonpath=["src"])
+    assert plain.env_tag(inst, "sha256:1") == plain.env_tag(_instance(pythonpath=["src"]), "sha256:1")
+    assert plain.env_tag(inst, "sha256:1") != plain.env_tag(inst, "sha256:2")
+    assert plain.env_tag(inst, "sha256:1") != plain.env_tag(_instance(pythonpath=["lib"]), "sha256:1")
+    assert plain.env_tag(inst, "sha256:1") != with_ca.env_tag(inst, "sha256:1")
+    assert plain.env_tag(inst, "x").startswith("perfbench/env:o__n-")
+    assert plain.instance_tag(inst, "e1") != plain.instance_tag(inst, "e2")
+    assert plain.agent_tag(inst, "e1") != plain.instance_tag(inst, "e1")
+
+
+def test_cache_levels():
+    assert layers_above("instance") == ()
+    assert layers_above("env") == ("instance",)
+    assert layers_above("base") == ("env", "instance")
+    assert layers_above("none") == ("base", "env", "instance")
+
+
+# ---- history cut -------------------------------------------------------------------------------
+
+def test_cut_history_keeps_only_base(tmp_path):
+    repo, base, opt = minidata.make_repo(tmp_path)
+    minidata.git(repo, "tag", "v-fast", opt)
+    minidata.git(repo, "branch", "future", opt)
+    mirror = tmp_path / "mirror.git"
+    subprocess.run(["git", "clone", "-q", "--mirror", str(repo), str(mirror)], check=True)
+    dest = tmp_path / "agent"
+    cut_history(mirror, base, dest, forbidden=(opt,))
+    assert minidata.git(dest, "log", "--all", "--format=%H").split() == [base]
+    assert minidata.git(dest, "tag") == "" and minidata.git(dest, "remote") == ""
+    assert minidata.git(dest, "reflog", "--all") == ""
+    assert minidata.git(dest, "status", "--porcelain") == ""
+    assert (dest / "src" / "mini" / "core.py").read_text() == minidata.BASE_CORE
+
+
+def test_check_history_finds_leftovers(tmp_path):
+    repo, base, _ = minidata.make_repo(tmp_path)
+    with pytest.raises(RepositoryError, match="after base"):
+        check_history(repo, base)
+    minidata.git(repo, "reset", "-q", "--hard", base)
+    with pytest.raises(RepositoryError, match="not reachable from base"):
+        check_history(repo, base)  # opt's objects are still stored (reflog, loose objects)
+
+
+# ---- attach stream -----------------------------------------------------------------------------
+
+def test_demux_splits_stdout_and_stderr():
+    a, b = socket.socketpair()
+    frames = b"".join(struct.pack(">BxxxL", kind, len(data)) + data
+                      for kind, data in ((1, b'{"ok":'), (2, b"warn\n"), (1, b"true}\n")))
+    a.sendall(frames[:5])
+    a.sendall(frames[5:])
+    a.close()
+    import time
+
+    d = _Demux(b, time.perf_counter() + 5)
+    d.read_all()
+    assert bytes(d.stdout) == b'{"ok":true}\n' and bytes(d.stderr) == b"warn\n" and not d.timed_out
+
+
+def test_demux_deadline():
+    a, b = socket.socketpair()
+    import time
+
+    d = _Demux(b, time.perf_counter() + 0.3)
+    d.read_all()
+    assert d.timed_out
+    a.close()
+
+
+# ---- the in-image build script -----------------------------------------------------------------
+
+def test_pbbuild_variant_runs_install_in_a_venv(tmp_path):
+    spec = {"python": "", "install": ["echo built > marker.txt"], "pip_packages": [], "pythonpath": [],
+            "system_packages": [], "env_vars": {"FLAVOUR": "x"}}
+    (tmp_path / "env.json").write_text(json.dumps(spec))
+    root = tmp_path / "pb" / "base"
+    minidata.write(root / "tree", {"pkg/__init__.py": "X = 1\n"})
+    env = {**os.environ, "PBBUILD_SPEC": str(tmp_path / "env.json")}
+    proc = subprocess.run([sys.executable, str(DOCKERFILES / "pbbuild.py"), "variant", str(root)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (root / "tree" / "marker.txt").read_text() == "built\n"
+    assert (root / "venv" / "bin" / "python").exists()
+    assert list((root / "tree" / "pkg" / "__pycache__").glob("*.pyc"))
+
+    spec["install"] = ["exit 3"]
+    (tmp_path / "env.json").write_text(json.dumps(spec))
+    proc = subprocess.run([sys.executable, str(DOCKERFILES / "pbbuild.py"), "variant", str(root)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 1 and "step failed (exit 3)" in proc.stdout
+
+
+def test_dockerfiles_exist():
+    for name in ("base", "env", "instance", "agent"):
+        assert (DOCKERFILES / f"{name}.Dockerfile").read_text().lstrip().startswith("#")
+    assert Path(DOCKERFILES / "pbbuild.py").exists()
