@@ -32,7 +32,7 @@ class PerfbenchGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PerfbenchError as exc:
-            console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]: finished reports are kept; run the same command to resume")

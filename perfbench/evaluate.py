@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import platform
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from .correctness import CorrectnessResult, GuardResult, compare_results, run_gu
 from .datasets import Dataset
 from .errors import PerfbenchError
 from .grading import Grade, failed, grade
+from .identity import same_source_as_expert
 from .measure.protocol import MeasureConfig, Measurement, Protocol, TimedWorkload
 from .records import Instance, Prediction
 from .sandbox import make_backend
@@ -110,30 +112,49 @@ class Evaluator:
             return list(predictions)
         return [p for p in predictions if self.layout.load_report(p.model_name_or_path, p.instance_id) is None]
 
-    def run(self, predictions: list[Prediction], on_summary: Callable[[str, dict[str, Any]], None] | None = None
-            ) -> dict[str, dict[str, Any]]:
+    def run(self, predictions: list[Prediction],
+            on_summary: Callable[[str, dict[str, Any]], None] | None = None,
+            executor: Any = None) -> dict[str, dict[str, Any]]:
+        """Evaluate what is not reported yet, here or through ``executor`` (perfbench.executors)."""
         models: dict[str, list[Prediction]] = {}
         for p in predictions:
             models.setdefault(p.model_name_or_path, []).append(p)
         todo = self.pending(predictions)
         log.info("%d predictions, %d to evaluate (%d already reported)", len(predictions), len(todo),
                  len(predictions) - len(todo))
-        for pred in todo:
-            self.evaluate_one(pred)
+        lost: list[str] = []
+        if executor is None:
+            for pred in todo:
+                self.evaluate_one(pred)
+        else:
+            lost = executor.evaluate(self, todo)
         summaries = {}
         for model, preds in models.items():
             summaries[model] = self.write_summary(model, preds)
             if on_summary:
                 on_summary(model, summaries[model])
+        if lost:
+            raise PerfbenchError(f"{len(lost)} of {len(todo)} evaluations did not finish "
+                                 f"({lost[0]}); finished reports are kept: run the same command "
+                                 "again to resume")
         return summaries
 
     # ---- one instance ---------------------------------------------------
 
     def evaluate_one(self, pred: Prediction) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="perfbench-stage-") as staging:
+            outcome = self.compute(pred, Path(staging))
+        return self.record(pred, outcome)
+
+    def compute(self, pred: Prediction, staging: Path) -> Outcome:
+        """Build, measure and grade one prediction; logs go to ``staging``, none to the run folder.
+
+        Split from :meth:`record` so that it can run on another machine (perfbench.executors):
+        the report and the files come back as data and the driver alone writes the run folder.
+        """
         inst = self.dataset.get(pred.instance_id)
         model = pred.model_name_or_path
-        out_dir = self.layout.instance_dir(model, inst.instance_id)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        staging.mkdir(parents=True, exist_ok=True)
         self.events.instance_started(model, inst.instance_id)
         t0 = time.monotonic()
         base_report: dict[str, Any] = {
@@ -148,31 +169,48 @@ class Evaluator:
             "patch_sha256": hashlib.sha256(pred.model_patch.encode()).hexdigest(),
         }
         try:
-            report = {**base_report, **self._evaluate(inst, pred, out_dir)}
+            report = {**base_report, **self._evaluate(inst, pred, staging)}
             report["status"] = "done"
         except PerfbenchError as exc:
             log.error("%s: %s", inst.instance_id, exc)
             report = {**base_report, **_error_fields(str(exc))}
         except Exception as exc:
             log.exception("%s: unexpected error", inst.instance_id)
-            (out_dir / "error.log").write_text(traceback.format_exc())
+            (staging / "error.log").write_text(traceback.format_exc())
             report = {**base_report, **_error_fields(f"internal error: {type(exc).__name__}: {exc}")}
         report["seconds"] = round(time.monotonic() - t0, 3)
+        files = {str(f.relative_to(staging)): f.read_text(errors="replace")
+                 for f in sorted(staging.rglob("*")) if f.is_file()}
+        return Outcome(report, files, str(staging))
+
+    def record(self, pred: Prediction, outcome: Outcome) -> dict[str, Any]:
+        """Write a computed outcome into the run folder: files first, the report last (atomic)."""
+        out_dir = self.layout.instance_dir(pred.model_name_or_path, pred.instance_id)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in outcome.files.items():
+            target = (out_dir / name).resolve()
+            if out_dir.resolve() not in target.parents:
+                raise PerfbenchError(f"refusing to write {name!r} outside {out_dir}")
+            reports.atomic_write_text(target, text)
+        report = _relocate(outcome.report, outcome.staging, str(out_dir))
         reports.atomic_write_json(out_dir / reports.REPORT_FILE, report)
-        self.events.instance_finished(model, inst.instance_id, report)
+        self.events.instance_finished(pred.model_name_or_path, pred.instance_id, report)
         return report
 
-    def _evaluate(self, inst: Instance, pred: Prediction, out_dir: Path) -> dict[str, Any]:
+    def _evaluate(self, inst: Instance, pred: Prediction, log_dir: Path) -> dict[str, Any]:
         cfg = self.config
         self.events.stage("fetching repository")
         mirror = self.cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
         work_dir = cfg.cache_dir / "work" / f"{cfg.run_id}-{os.getpid()}" / inst.instance_id
         hide = [p for p in (self.dataset.root, cfg.runs_dir.resolve()) if p is not None]
-        backend = make_backend(cfg.backend, inst, work_dir=work_dir, log_dir=out_dir, cache_dir=cfg.cache_dir,
+        backend = make_backend(cfg.backend, inst, work_dir=work_dir, log_dir=log_dir, cache_dir=cfg.cache_dir,
                                hide=hide, options=cfg.backend_options)
         with backend:
             self.events.stage("building base and expert")
-            builds = backend.prepare_reference(mirror)
+            # Parallel slots on one machine share the cached reference builds: one at a time.
+            lock = cfg.cache_dir / "locks" / f"reference-{inst.repo.replace('/', '__')}.lock"
+            with repos._file_lock(lock):
+                builds = backend.prepare_reference(mirror)
             for name, b in builds.items():
                 if not b.ok:
                     raise PerfbenchError(f"{name} build failed: {b.error}")
@@ -195,7 +233,7 @@ class Evaluator:
             protocol = Protocol(backend, workloads, cfg.measure, cfg.limits, progress=self.events.block)
             self.events.stage("measuring")
             m = protocol.measure([BASE, EXPERT, CANDIDATE])
-            reports.write_timings(out_dir / "timings.jsonl", m.samples_table())
+            reports.write_timings(log_dir / "timings.jsonl", m.samples_table())
             self.events.stage("checking results")
             judge_limits = Limits(timeout_s=120, memory_mb=cfg.limits.memory_mb, cpus=cfg.limits.cpus)
             correctness = (compare_results(backend, m, CANDIDATE, judge_limits) if CANDIDATE not in m.failures
@@ -206,9 +244,12 @@ class Evaluator:
             if cfg.guard_tests and correctness.correct and inst.guard_tests:
                 self.events.stage("guard tests")
                 guard = run_guard_tests(backend, inst.guard_tests, Limits(timeout_s=600, memory_mb=cfg.limits.memory_mb,
-                                        max_procs=cfg.limits.max_procs, cpus=cfg.limits.cpus), out_dir / "tests.log")
+                                        max_procs=cfg.limits.max_procs, cpus=cfg.limits.cpus), log_dir / "tests.log")
+            identical = same_source_as_expert(mirror, inst.base_commit, inst.opt_commit, pred.model_patch,
+                                              inst.test_paths)
             g: Grade = grade(build=cand, measurement=m, correctness=correctness, expert_correctness=expert_ok,
-                             guard=guard, thresholds=inst.grading, ci_method=cfg.measure.ci_method, seed=cfg.measure.seed)
+                             guard=guard, thresholds=inst.grading, ci_method=cfg.measure.ci_method, seed=cfg.measure.seed,
+                             identical_to_expert=identical)
             return {**info, **g.to_dict(), "measurement": _measurement_dict(m, cfg.measure, cfg.limits)}
 
     # ---- run summary ----------------------------------------------------
@@ -231,6 +272,26 @@ class Evaluator:
         }
         reports.atomic_write_json(self.layout.model_dir(model) / reports.SUMMARY_FILE, summary)
         return summary
+
+
+@dataclass
+class Outcome:
+    """What :meth:`Evaluator.compute` returns: the report and the instance folder's files."""
+
+    report: dict[str, Any]
+    files: dict[str, str]
+    staging: str
+
+
+def _relocate(value: Any, old: str, new: str) -> Any:
+    """Paths under the staging folder, as they will be in the run folder."""
+    if isinstance(value, str) and (value == old or value.startswith(old + os.sep)):
+        return new + value[len(old):]
+    if isinstance(value, dict):
+        return {k: _relocate(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relocate(v, old, new) for v in value]
+    return value
 
 
 def _error_fields(message: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in git patch util-linux debootstrap docker.io chromium; do
+for pkg in git patch util-linux iproute2 debootstrap docker.io chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
@@ -15,9 +15,9 @@ if ((${#need_apt[@]})); then
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-if ! python -c "import perfbench, pytest, ruff" >/dev/null 2>&1 || [[ "${PERFBENCH_REINSTALL:-}" == 1 ]]; then
+if ! python -c "import perfbench, pytest, ruff, ray, playwright" >/dev/null 2>&1 || [[ "${PERFBENCH_REINSTALL:-}" == 1 ]]; then
     echo "bootstrap: installing perfbench and its test tools" >&2
-    python -m pip install -q --disable-pip-version-check -e ".[dev]"
+    python -m pip install -q --disable-pip-version-check -e ".[dev,ray]"
 fi
 
 if [[ -x .ci/install-docker.sh || -f .ci/install-docker.sh ]]; then

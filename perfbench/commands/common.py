@@ -11,7 +11,7 @@ import click
 from ..evaluate import EvalConfig
 from ..measure.protocol import MeasureConfig
 from ..repos import default_cache_dir
-from ..sandbox import BACKENDS
+from ..sandbox import BACKENDS, resolve_backend_name
 from ..sandbox.base import Limits
 from ..sandbox.limits import available_cpus
 
@@ -43,6 +43,18 @@ _MEASURE_OPTIONS = [
     click.option("--cache-dir", default=None, type=click.Path(path_type=Path), envvar="PERFBENCH_CACHE",
                  help="Repository mirrors and cached builds. [default: ~/.cache/perfbench]"),
     click.option("--runs-dir", default=Path("runs"), type=click.Path(path_type=Path), show_default=True),
+    click.option("--cache-level", type=click.Choice(["none", "base", "env", "instance"]), default=None,
+                 envvar="PERFBENCH_CACHE_LEVEL",
+                 help="docker backend: image layers kept when the run ends. [default: instance, all]"),
+    click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
+                 show_default=True, envvar="PERFBENCH_EXECUTOR",
+                 help="Where evaluations run: this machine, or a Ray cluster (one task per "
+                      "evaluation, each holding a perfbench_slot on one node)."),
+    click.option("--ray-address", default=None,
+                 help="Ray cluster to join, e.g. 10.0.0.5:6379. "
+                      "[default: $RAY_ADDRESS, else a local Ray]"),
+    click.option("--max-workers", default=1, show_default=True, type=click.IntRange(min=1),
+                 help="Local executor: measurements run at once, each on its own group of cores."),
 ]
 
 
@@ -62,7 +74,8 @@ def build_config(run_id: str, opts: dict[str, Any]) -> EvalConfig:
     return EvalConfig(
         run_id=run_id,
         runs_dir=opts.pop("runs_dir"),
-        backend=opts.pop("backend"),
+        backend=resolve_backend_name(opts.pop("backend")),
+        backend_options={"cache_level": cl} if (cl := opts.pop("cache_level")) else {},
         cache_dir=opts.pop("cache_dir") or default_cache_dir(),
         url_template=opts.pop("repo_url_template"),
         measure=MeasureConfig(
@@ -73,6 +86,13 @@ def build_config(run_id: str, opts: dict[str, Any]) -> EvalConfig:
         ),
         limits=Limits(timeout_s=opts.pop("process_timeout"), memory_mb=opts.pop("memory_mb"), cpus=pin),
     )
+
+
+def executor_options(opts: dict[str, Any]) -> dict[str, Any]:
+    """``executors.make_executor`` arguments from ``measurement_options`` (before build_config)."""
+    cpus = parse_cpus(opts["cpus"]) if opts.get("cpus") else None
+    return {"name": opts.pop("executor"), "max_workers": opts.pop("max_workers"), "cpus": cpus,
+            "ray_address": opts.pop("ray_address")}
 
 
 def parse_ids(text: str | None) -> list[str] | None:

@@ -10,8 +10,9 @@ import click
 
 from ..datasets import load_dataset
 from ..evaluate import Evaluator, ensure_expert_patches, repo_cache_for
+from ..executors import make_executor
 from ..predictions import GOLD, load_predictions
-from .common import build_config, measurement_options, parse_ids
+from .common import build_config, executor_options, measurement_options, parse_ids
 
 
 @click.command("evaluate")
@@ -43,6 +44,7 @@ def command(dataset_path: Path, predictions: str, run_id: str | None, instance_i
     ids = parse_ids(instance_ids)
     selected = dataset.select(ids)
     run_id = run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    where = executor_options(opts)
     config = build_config(run_id, opts)
     config.guard_tests = not no_guard_tests
     config.rerun = rerun
@@ -53,12 +55,15 @@ def command(dataset_path: Path, predictions: str, run_id: str | None, instance_i
         raise click.UsageError("no predictions for the selected instances")
     evaluator = Evaluator(dataset, config)
     todo = evaluator.pending(preds)
-    console.print(f"run [bold]{run_id}[/]: {len(preds)} predictions on {dataset.name} "
-                  f"({len(preds) - len(todo)} already reported), backend {config.backend}, "
-                  f"pinned to CPUs {config.limits.cpus or 'any'}")
-    with RichEvents(console, total=len(todo), max_blocks=config.measure.max_blocks) as events:
-        evaluator.events = events
-        summaries = evaluator.run(preds)
+    with make_executor(**where) as executor:
+        pins = (f"pinned to CPUs {config.limits.cpus or 'any'}" if executor.in_process
+                else executor.describe())
+        console.print(f"run [bold]{run_id}[/]: {len(preds)} predictions on {dataset.name} "
+                      f"({len(preds) - len(todo)} already reported), backend {config.backend}, "
+                      f"{pins}")
+        with RichEvents(console, total=len(todo), max_blocks=config.measure.max_blocks) as events:
+            evaluator.events = events
+            summaries = evaluator.run(preds, executor=executor)
     out = stdout_console()
     for model, summary in summaries.items():
         out.print(summary_table(summary))

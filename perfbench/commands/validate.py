@@ -10,9 +10,11 @@ import click
 from rich.table import Table
 
 from ..datasets import load_dataset
+from ..executors import make_executor
+from ..executors.work import validate_all
 from ..reports import atomic_write_json
-from ..validate import DEFAULT_THRESHOLD, validate_instance, write_validation
-from .common import build_config, measurement_options, parse_ids
+from ..validate import DEFAULT_THRESHOLD, write_validation
+from .common import build_config, executor_options, measurement_options, parse_ids
 
 
 @click.command("validate")
@@ -38,12 +40,12 @@ def command(dataset_path: Path, instance_ids: str | None, threshold: float, run_
     dataset = load_dataset(dataset_path)
     instances = dataset.select(parse_ids(instance_ids))
     run_id = run_id or "validate-" + dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    where = executor_options(opts)
     config = build_config(run_id, opts)
     results = []
-    with RichEvents(console, total=len(instances), max_blocks=config.measure.max_blocks) as events:
-        for inst in instances:
-            events.instance_started("expert", inst.instance_id)
-            res = validate_instance(dataset, inst, config, threshold=threshold, events=events)
+    events = RichEvents(console, total=len(instances), max_blocks=config.measure.max_blocks)
+    with make_executor(**where) as executor, events:
+        for inst, res in validate_all(executor, dataset, instances, config, threshold, events):
             if write and res.record:
                 write_validation(inst, res.record)
             report = {"opt": "PASS" if res.valid else "FAIL", "reason": "; ".join(res.reasons) or "holds",

@@ -1,0 +1,77 @@
+"""What every executor does: run units of work in measurement slots and stream back results.
+
+An executor knows nothing of grading or reports. It takes :class:`Work` items (picklable:
+they travel to worker processes or Ray nodes), runs each in a slot it holds, and yields a
+:class:`Done` for each as it finishes, in whatever order. The driver writes the results
+(``Evaluator.record``), so only one process ever writes the run folder.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .slots import Slot
+
+if TYPE_CHECKING:
+    from ..evaluate import Evaluator, Events
+    from ..records import Prediction
+
+log = logging.getLogger(__name__)
+
+
+class Work(Protocol):
+    """One task: ``key`` names it; ``run`` does it in ``slot`` and returns picklable data."""
+
+    key: str
+
+    def run(self, slot: Slot, events: Events | None = None) -> Any: ...
+
+
+@dataclass
+class Done:
+    """A finished task: its value, or why it was lost (worker or node died, retries spent)."""
+
+    work: Any
+    value: Any = None
+    error: str | None = None
+
+
+class Executor(abc.ABC):
+    name = "abstract"
+    in_process = (
+        False  # True when work runs in the driver's own thread (progress per block is shown)
+    )
+
+    @abc.abstractmethod
+    def results(self, works: Sequence[Work], events: Events | None = None) -> Iterator[Done]:
+        """Run ``works``, yielding each as it finishes."""
+
+    def describe(self) -> str:
+        return self.name
+
+    def close(self) -> None:
+        """Release workers or the cluster connection."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def evaluate(self, evaluator: Evaluator, todo: list[Prediction]) -> list[str]:
+        """Evaluate ``todo``, recording each report as it arrives; returns what was lost."""
+        from .work import EvaluationWork
+
+        works = [EvaluationWork.of(evaluator, p) for p in todo]
+        lost: list[str] = []
+        for done in self.results(works, evaluator.events):
+            if done.error is not None:
+                log.error("%s: lost: %s", done.work.key, done.error)
+                lost.append(f"{done.work.key}: {done.error}")
+                continue
+            evaluator.record(done.work.prediction, done.value)
+        return lost
