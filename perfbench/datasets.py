@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 DATASET_FILE = "dataset.json"
 INSTANCE_FILE = "instance.json"
+PUBLISHED_FILE = "perfbench.json"  # sidecar of a published dataset (perfbench publish); holds no seed
 DEFAULT_EVAL_SEED = 20261123
 
 
@@ -190,9 +191,11 @@ def _from_records(
 ) -> Dataset:
     instances = [Instance.from_dict(_decode_row(rec), source=source, line=line, base_dir=root) for line, rec in records]
     meta = dict(meta or {})
-    sidecar = root / DATASET_FILE
-    if not meta and sidecar.exists():
-        meta = _read_json(sidecar)
+    if not meta:
+        for sidecar in (root / DATASET_FILE, root / PUBLISHED_FILE):
+            if sidecar.is_file():
+                meta = _read_json(sidecar)
+                break
     return _dataset_from_meta(meta, instances, default_name=name, root=root)
 
 
@@ -204,17 +207,20 @@ def _decode_row(rec: Any) -> Any:
     for key in ("env", "grading", "validation", "metadata"):
         if isinstance(out.get(key), str):
             out[key] = json.loads(out[key]) if out[key] else None
+    env = out.get("env")
+    if isinstance(env, dict) and isinstance(env.get("env_vars"), str):
+        out["env"] = {**env, "env_vars": json.loads(env["env_vars"]) if env["env_vars"] else None}
     return out
 
 
 def _load_parquet_files(files: list[Path], *, name: str, root: Path) -> Dataset:
-    import pandas as pd
+    import pyarrow.parquet as pq
 
+    # pyarrow, not pandas: pandas >= 3 reads a null string as NaN, which records refuse.
     records: list[tuple[int, Any]] = []
     for f in files:
-        frame = pd.read_parquet(f)
-        for i, row in enumerate(frame.to_dict(orient="records"), start=1):
-            records.append((i, _to_plain(row)))
+        for i, row in enumerate(pq.read_table(f).to_pylist(), start=1):
+            records.append((i, row))
     return _from_records(records, name=name, source=files[0], root=root)
 
 

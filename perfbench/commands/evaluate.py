@@ -27,10 +27,13 @@ from .common import build_config, executor_options, measurement_options, parse_i
 @measurement_options
 @click.option("--no-guard-tests", is_flag=True, help="Skip the instances' guard tests.")
 @click.option("--rerun", is_flag=True, help="Evaluate again even where a report exists.")
+@click.option("--eval-seed", type=int, default=None, envvar="PERFBENCH_EVAL_SEED",
+              help="Secret seed of the hidden workloads, overriding the dataset's (published datasets carry none).")
 @click.option("--lenient-patches", is_flag=True,
               help="Grade a patch that is not a diff as not applied, instead of stopping with an error.")
 def command(dataset_path: Path, predictions: str, run_id: str | None, instance_ids: str | None,
-            no_guard_tests: bool, rerun: bool, lenient_patches: bool, **opts: Any) -> None:
+            no_guard_tests: bool, rerun: bool, lenient_patches: bool, eval_seed: int | None,
+            **opts: Any) -> None:
     """Evaluate predictions: build, measure base / expert / candidate, check, grade.
 
     Each instance is measured in randomized interleaved blocks of fresh processes until the 95%
@@ -41,6 +44,8 @@ def command(dataset_path: Path, predictions: str, run_id: str | None, instance_i
     from ..tables import RichEvents, aggregates_line, stdout_console, summary_table
 
     dataset = load_dataset(dataset_path)
+    if eval_seed is not None:
+        dataset.eval_seed = eval_seed
     ids = parse_ids(instance_ids)
     selected = dataset.select(ids)
     run_id = run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
