@@ -196,7 +196,7 @@ INSTANCES = [
             "tests/test_seqs.py::test_unique_with_key",
             "tests/test_seqs.py::test_unique_unhashable_items",
         ],
-        expected="~25x",
+        expected="~50-100x",
     ),
     InstanceSpec(
         key="text",
@@ -874,6 +874,7 @@ def build(out: Path, check: bool, keep: bool) -> dict:
                     "Works offline: the repository ships as a git bundle."
                 ),
                 "eval_seed": EVAL_SEED,
+                "license": "MIT",
                 "repos": {REPO_NAME: BUNDLE_REL},
             },
         )

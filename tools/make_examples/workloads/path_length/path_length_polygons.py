@@ -1,4 +1,4 @@
-"""path_length(closed=True) of 2,000 closed polygons of 60 vertices each."""
+"""path_length(closed=True) of 2,000 closed polygons of 60 vertices each, and their lowest vertices."""
 
 import math
 import random
@@ -23,8 +23,8 @@ def setup(seed=0):
 
 def run(polygons):
     lengths = []
-    corners = []
+    starts = []
     for poly in polygons:
         lengths.append(path_length(poly, closed=True))
-        corners.append((min(poly), max(poly)))
-    return {"total": sum(lengths), "first": lengths[:20], "corners": corners[:20]}
+        starts.append(min(poly))
+    return {"total": sum(lengths), "first": lengths[:20], "starts": starts[:20]}

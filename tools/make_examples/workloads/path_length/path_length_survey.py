@@ -1,4 +1,4 @@
-"""path_length() of a 80,000-point survey track in large coordinates (up to 10**7 units)."""
+"""path_length() of a 80,000-point survey track in large coordinates (up to 10**7 units), and its extremes."""
 
 import random
 
@@ -17,4 +17,4 @@ def setup(seed=0):
 
 
 def run(points):
-    return {"length": path_length(points), "first": min(points), "last": max(points)}
+    return {"length": path_length(points), "min": min(points), "max": max(points)}

@@ -17,4 +17,4 @@ def setup(seed=0):
 
 
 def run(points):
-    return {"length": path_length(points), "first": min(points), "last": max(points)}
+    return {"length": path_length(points), "min": min(points), "max": max(points)}
