@@ -1,0 +1,111 @@
+"""From a candidate commit to the context every generator works in.
+
+Base and opt are exported with ``git archive`` (never a checkout of the user's
+working tree), the changed functions found, and the runner and the lazily run
+probe of the test suite set up; a candidate that offers nothing to generate from
+is rejected here with the reason.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from ... import repos
+from .base import GenConfig, GenerationContext
+from .changes import analyze, full_diff
+from .probe import ProbeResult, find_test_paths, run_probe, select_test_files
+from .runner import WorkloadRunner
+
+if TYPE_CHECKING:
+    from ..commits import Candidate
+
+
+class StageNotes(Protocol):
+    """Where progress is shown (the pipeline's events)."""
+
+    def stage(self, text: str) -> None: ...
+
+
+class _Quiet:
+    def stage(self, text: str) -> None:
+        pass
+
+
+class CandidateRejected(Exception):
+    """A candidate leaves the pipeline at ``stage`` for ``reasons``."""
+
+    def __init__(self, stage: str, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.stage = stage
+        self.reasons = reasons
+
+
+def build_context(
+    git_dir: Path,
+    repo_name: str,
+    cand: Candidate,
+    work: Path,
+    gen: GenConfig,
+    events: StageNotes | None = None,
+    reached: Callable[[str], None] | None = None,
+) -> GenerationContext:
+    """Export base and opt into ``work``, find the changed functions, set up runner and probe.
+
+    ``reached`` hears the name of each stage as it starts, so a rejection says where it was.
+    """
+    events = events or _Quiet()
+    reached = reached or (lambda stage: None)
+    if not cand.commit.parents:
+        raise CandidateRejected("export", ["root commit: no parent to compare with"])
+    base_sha = cand.commit.parents[0]
+    events.stage("exporting base and opt")
+    shutil.rmtree(work, ignore_errors=True)
+    base_tree, opt_tree = work / "base", work / "opt"
+    repos.export_tree(git_dir, base_sha, base_tree)
+    repos.export_tree(git_dir, cand.sha, opt_tree)
+    reached("changes")
+    changes = analyze(git_dir, base_sha, cand.sha, base_tree, opt_tree, cand.source_files)
+    if not changes.functions:
+        what = ", ".join(changes.other_files[:3]) or ", ".join(cand.source_files[:3])
+        raise CandidateRejected(
+            "changes", [f"no Python function at base is changed ({what})", *changes.notes]
+        )
+    reached("generate")
+    test_paths = find_test_paths(base_tree)
+    runner = WorkloadRunner(
+        gen.python, {"base": base_tree, "opt": opt_tree}, changes.roots, gen.run_timeout_s
+    )
+
+    def probe() -> ProbeResult:
+        events.stage("running the tests at base under the tracer")
+        files = select_test_files(base_tree, test_paths, changes)
+        return run_probe(
+            mode="tests",
+            tree=base_tree,
+            pythonpath=changes.roots,
+            changes=changes,
+            python=gen.python,
+            timeout_s=gen.probe_timeout_s,
+            pytest_args=files,
+            max_arg_bytes=gen.max_arg_bytes,
+        )
+
+    return GenerationContext(
+        repo_name=repo_name,
+        git_dir=git_dir,
+        candidate=cand,
+        base_sha=base_sha,
+        opt_sha=cand.sha,
+        base_tree=base_tree,
+        opt_tree=opt_tree,
+        changes=changes,
+        pythonpath=changes.roots,
+        test_paths=test_paths,
+        diff_text=full_diff(git_dir, base_sha, cand.sha),
+        config=gen,
+        runner=runner,
+        probe_fn=probe,
+    )

@@ -1,0 +1,115 @@
+"""Helpers of replay workloads; their text is copied into every replay workload file.
+
+Standard library only, Python 3.8+: the workload runs on the instance's interpreter.
+Growing an input ``k`` times either repeats it (``repeat``) or appends ``k - 1``
+shifted copies (``distinct``: numbers move past the input's range, strings get a
+suffix), so that a sorted input stays sorted and a set of distinct values stays
+distinct, which is what exposes the cost of a quadratic loop. ``sequences`` is
+``distinct`` that also grows tuple arguments.
+"""
+
+import base64
+import itertools
+import pickle
+import zlib
+
+_MATERIALIZE_LIMIT = 1000000
+
+
+def _load(blob):
+    return pickle.loads(zlib.decompress(base64.b64decode(blob)))
+
+
+def _numbers(value, out, depth=0):
+    if depth > 4 or len(out) > 10000:
+        return
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        out.append(value)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for v in value:
+            _numbers(v, out, depth + 1)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _numbers(k, out, depth + 1)
+            _numbers(v, out, depth + 1)
+
+
+def _span(value):
+    found = []
+    _numbers(value, found)
+    if not found:
+        return 1
+    span = max(found) - min(found) + 1
+    return int(span) if all(isinstance(v, int) for v in found) else float(span)
+
+
+def _shift(value, offset, tag):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value + offset
+    if isinstance(value, str):
+        return value + tag if value else value
+    if isinstance(value, bytes):
+        return value + tag.encode() if value else value
+    if type(value) is tuple:
+        return tuple(_shift(v, offset, tag) for v in value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(_shift(v, offset, tag) for v in value))
+    if type(value) is list:
+        return [_shift(v, offset, tag) for v in value]
+    if type(value) in (set, frozenset):
+        return type(value)(_shift(v, offset, tag) for v in value)
+    if type(value) is dict:
+        return {_shift(k, offset, tag): _shift(v, offset, tag) for k, v in value.items()}
+    return value
+
+
+def _grow(value, factor, mode):
+    """``value`` made ``factor`` times larger; values that have no size stay as they are.
+
+    Short strings without spaces look like keys or options, not data, and keep their value;
+    tuples grow only in ``sequences`` mode (elsewhere they may be records such as points).
+    """
+    if factor <= 1:
+        return value
+    if isinstance(value, (str, bytes)):
+        text = value if isinstance(value, str) else value.decode("latin-1")
+        if len(text) >= 16 or any(c.isspace() for c in text):
+            return value * factor
+        return value
+    if type(value) is range:
+        return range(value.start, value.start + (value.stop - value.start) * factor, value.step)
+    if type(value) is tuple and mode == "sequences":
+        return tuple(_grow(list(value), factor, "distinct"))
+    if mode == "repeat":
+        if type(value) is list:
+            return value * factor
+        return value
+    span = _span(value)
+    if type(value) is list:
+        out = list(value)
+        for k in range(1, factor):
+            out.extend(_shift(v, k * span, f"~{k}") for v in value)
+        return out
+    if type(value) in (set, frozenset):
+        items = set(value)
+        for k in range(1, factor):
+            items.update(_shift(v, k * span, f"~{k}") for v in value)
+        return type(value)(items)
+    if type(value) is dict:
+        out = dict(value)
+        for k in range(1, factor):
+            for key, item in value.items():
+                out[_shift(key, k * span, f"~{k}")] = item
+        return out
+    return value
+
+
+def _materialize(value):
+    """Lazy results (iterators, generators) are consumed: their work belongs to the timed call."""
+    if hasattr(value, "__next__") and hasattr(value, "__iter__"):
+        return list(itertools.islice(value, _MATERIALIZE_LIMIT))
+    return value

@@ -1,0 +1,13 @@
+"""Text helpers."""
+
+
+def word_freq(text):
+    """How often each whitespace-separated word occurs, in first-seen order."""
+    words = text.split()
+    return {word: words.count(word) for word in words}
+
+
+def slugify(title):
+    """A lower-case, dash-separated form of ``title`` for URLs."""
+    kept = "".join(c if c.isalnum() else " " for c in title.lower())
+    return "-".join(kept.split())

@@ -1,0 +1,224 @@
+"""The ``replay``, ``tests`` and ``asv`` generators on one real speed-up commit (no measuring)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from gitrepo_factory import RepoBuilder
+
+from perfbench.mining.commits import ScanConfig, find_candidates
+from perfbench.mining.workloads import GenConfig, make_generators
+from perfbench.mining.workloads.context import CandidateRejected, build_context
+from perfbench.mining.workloads.llm_gen import check_source
+from perfbench.mining.workloads.runner import WorkloadRunner
+
+KIT_V1 = '''"""Collections helpers."""
+
+
+def unique(items):
+    out = []
+    for x in items:
+        if x not in out:
+            out.append(x)
+    return out
+
+
+class Bag:
+    def __init__(self, items):
+        self.items = list(items)
+
+    def count_all(self, values):
+        return [self.items.count(v) for v in values]
+
+
+def unused(xs):
+    return sorted(xs)
+
+
+def distinct_count(items):
+    """How many different items: the public face of unique()."""
+    return len(unique(items))
+'''
+
+KIT_V2 = (
+    KIT_V1.replace(
+        """    out = []
+    for x in items:
+        if x not in out:
+            out.append(x)
+    return out""",
+        """    return list(dict.fromkeys(items))""",
+    )
+    .replace(
+        """        return [self.items.count(v) for v in values]""",
+        """        counts = {}
+        for item in self.items:
+            counts[item] = counts.get(item, 0) + 1
+        return [counts.get(v, 0) for v in values]""",
+    )
+    .replace("    return sorted(xs)", "    return sorted(xs, key=None)")
+)
+
+KIT_TESTS = """from kit.core import Bag, distinct_count, unique
+from tests.helpers import twice
+
+
+def test_unique():
+    assert unique([2, 1, 2, 3, 1]) == [2, 1, 3]
+    assert unique(twice(300)) == list(range(300))
+
+
+def test_bag():
+    bag = Bag([1, 2, 2, 3, 3, 3] * 50)
+    assert bag.count_all([3, 2, 1, 9]) == [150, 100, 50, 0]
+
+
+def test_distinct_count():
+    assert distinct_count(twice(200)) == 200
+
+
+def test_with_fixture(tmp_path):
+    assert unique([1, 1]) == [1]
+"""
+
+KIT_BENCH = """from kit.core import Bag, unique
+
+from .common import twice
+
+
+class TimeUnique:
+    params = [[100, 1000]]
+    param_names = ["n"]
+
+    def setup(self, n):
+        self.items = twice(n)
+
+    def time_unique(self, n):
+        unique(self.items)
+
+
+def time_bag():
+    Bag(range(500)).count_all(range(500))
+"""
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gen")
+    b = RepoBuilder(root / "kit")
+    b.commit(
+        "kit",
+        {
+            "kit/__init__.py": "",
+            "kit/core.py": KIT_V1,
+            "tests/test_core.py": KIT_TESTS,
+            "benchmarks/__init__.py": "",
+            "benchmarks/common.py": "def twice(n):\n    return list(range(n)) * 2\n",
+            "tests/__init__.py": "",
+            "tests/helpers.py": "def twice(n):\n    return list(range(n)) * 2\n",
+            "benchmarks/bench_core.py": KIT_BENCH,
+        },
+    )
+    b.commit(
+        "Speed up unique and Bag.count_all: linear instead of quadratic", {"kit/core.py": KIT_V2}
+    )
+    cand = find_candidates(b.path, ScanConfig()).candidates[0]
+    gen = GenConfig(
+        max_workloads=3, target_seconds=0.01, probe_timeout_s=300, python=sys.executable
+    )
+    return build_context(b.path / ".git", "test/kit", cand, root / "work", gen)
+
+
+def test_context_finds_the_changed_functions(ctx):
+    assert [cf.api for cf in ctx.changes.functions] == [
+        "kit.core.unique",
+        "kit.core.Bag.count_all",
+        "kit.core.unused",
+    ]
+    assert ctx.pythonpath == ["."] and ctx.test_paths == ["tests"]
+    assert "dict.fromkeys" in ctx.diff_text
+
+
+def test_replay_grows_recorded_calls(ctx):
+    (replay,) = make_generators(["replay"])
+    res = replay.generate(ctx)
+    by_name = {w.name: w for w in res.workloads}
+    assert set(by_name) == {"replay_unique", "replay_bag.count_all", "replay_distinct_count"}, [
+        str(d) for d in res.drops
+    ]
+    unique = by_name["replay_unique"]
+    assert unique.apis == ["kit.core.unique"] and unique.generator == "replay"
+    assert "([2, 1, 2, 3, 1],), {})" in unique.source  # plain data is inlined as a literal
+    assert unique.details["trial_speedup"] > 3, unique.details
+    method = by_name["replay_bag.count_all"]
+    assert "GROW_FROM = 1" in method.source and "_load(" in method.source  # self is pickled
+    assert method.details["trial_speedup"] > 3, method.details
+    entry = by_name["replay_distinct_count"]  # a public function whose calls reach unique()
+    assert entry.apis == ["kit.core.distinct_count", "kit.core.unique"]
+    assert "it runs kit.core.unique" in entry.description
+    assert entry.details["trial_speedup"] > 3, entry.details
+    assert check_source(unique.source) is None
+
+
+def test_replay_workload_is_deterministic_and_seeded(ctx):
+    (replay,) = make_generators(["replay"])
+    source = replay.generate(ctx).workloads[0].source
+    namespace: dict = {}
+    sys.path.insert(0, str(ctx.base_tree))
+    try:
+        exec(compile(source, "replay.py", "exec"), namespace)
+        a, b, c = namespace["setup"](1), namespace["setup"](1), namespace["setup"](2)
+        assert a == b and namespace["run"](a) == namespace["run"](b)
+        assert a != c or namespace["BASE_SCALE"] == 1  # hidden seeds change the input size
+    finally:
+        sys.path.remove(str(ctx.base_tree))
+        for name in [m for m in sys.modules if m == "kit" or m.startswith("kit.")]:
+            del sys.modules[name]
+
+
+def test_tests_generator_uses_callable_covering_tests(ctx):
+    (tests,) = make_generators(["tests"])
+    res = tests.generate(ctx)
+    names = {w.name for w in res.workloads}
+    assert names == {"test_unique", "test_bag", "test_distinct_count"}, res.drops
+    w = next(w for w in res.workloads if w.name == "test_bag")
+    assert w.apis == ["kit.core.Bag.count_all"] and "TEST_SOURCE" in w.source
+    assert any("uses fixtures tmp_path" in str(d) for d in res.drops)
+
+
+def test_asv_generator_wraps_benchmarks_that_hit_the_change(ctx):
+    (asv,) = make_generators(["asv"])
+    res = asv.generate(ctx)
+    names = {w.name for w in res.workloads}
+    assert names == {"asv_timeunique.time_unique", "asv_time_bag"}, res.drops
+    unique = next(w for w in res.workloads if "unique" in w.name)
+    assert "[1]" in unique.details["benchmark"]  # the slowest parameter combination (n=1000)
+
+
+def test_runner_screen_rejects_bad_workloads(ctx):
+    runner: WorkloadRunner = ctx.runner
+    ok = (
+        "from kit.core import unique\n\ndef setup(seed=0):\n    return list(range(50)) * 2\n\n"
+        "def run(d):\n    return unique(d)\n"
+    )
+    assert runner.screen(ok)[0] is None
+    flaky = "import os\n\ndef setup(seed=0):\n    return 0\n\ndef run(d):\n    return os.getpid()\n"
+    assert "nondeterministic" in runner.screen(flaky)[0]
+    broken = "def setup(seed=0):\n    return 0\n\ndef run(d):\n    raise RuntimeError('boom')\n"
+    assert "fails at base" in runner.screen(broken)[0] and "boom" in runner.screen(broken)[0]
+    differs = (
+        "import kit.core\n\ndef setup(seed=0):\n    return 0\n\n"
+        "def run(d):\n    return kit.core.unused.__code__.co_code.hex()\n"
+    )
+    assert "differ between base and opt" in runner.screen(differs)[0]
+
+
+def test_root_commit_is_rejected(tmp_path: Path):
+    b = RepoBuilder(tmp_path / "r")
+    b.commit("Speed up everything with a set", {"m.py": "def f(x):\n    return set(x)\n"})
+    cand = find_candidates(b.path, ScanConfig()).candidates[0]
+    with pytest.raises(CandidateRejected) as info:
+        build_context(b.path / ".git", "a/b", cand, tmp_path / "w", GenConfig())
+    assert info.value.stage == "export" and "root commit" in info.value.reasons[0]
