@@ -56,7 +56,10 @@ def test_controls_and_hostile_patches(evaluate_mini, patches):
     assert r["gold"]["opt"] == "PASS", r["gold"]["reason"]
     assert r["gold"]["speedup"]["low"] > 1.2 and r["gold"]["guard"]["passed"] is True
     assert "identical_to_expert" in r["gold"]["flags"] and r["gold"]["share_of_expert"]["method"] == "identity"
-    assert r["good"]["opt"] == "PASS" and "identical_to_expert" not in r["good"]["flags"]
+    # A different but equally fast patch: its share of the expert's rests on measurement, so on a
+    # loaded machine it may stay INCONCLUSIVE; it must never FAIL.
+    assert r["good"]["opt"] in ("PASS", "INCONCLUSIVE") and r["good"]["improved"]
+    assert "identical_to_expert" not in r["good"]["flags"]
     assert r["empty"]["opt"] == "FAIL" and r["empty"]["improved"] is False
     assert r["empty"]["correct"] is True
     assert r["wrong"]["correct"] is False and r["wrong"]["opt"] == "FAIL"
