@@ -15,7 +15,10 @@ if ((${#need_apt[@]})); then
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-if ! python -c "import perfbench, pytest, ruff, ray, playwright" >/dev/null 2>&1 || [[ "${PERFBENCH_REINSTALL:-}" == 1 ]]; then
+# Reinstall when perfbench is missing, installed from another checkout, or a tool is missing.
+installed=$(cd / && python -c "import os, perfbench; print(os.path.dirname(os.path.dirname(perfbench.__file__)))" 2>/dev/null || true)
+if [[ "$installed" != "$PWD" ]] || ! (cd / && python -c "import pytest, ruff, ray, playwright") >/dev/null 2>&1 \
+        || [[ "${PERFBENCH_REINSTALL:-}" == 1 ]]; then
     echo "bootstrap: installing perfbench and its test tools" >&2
     python -m pip install -q --disable-pip-version-check -e ".[dev,ray]"
 fi
