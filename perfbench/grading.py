@@ -26,6 +26,8 @@ IMPROVED_MARGIN = 1.0  # "improved": CI of speedup over base lies above this
 AA_TOLERANCE = 0.01
 # "warm_only": the repeated-call speedup exceeds the first-call (cold) speedup this many times.
 WARM_ONLY_FACTOR = 5.0
+# "overfit": the candidate's visible/hidden gain ratio exceeds the expert's own by this factor.
+OVERFIT_FACTOR = 1.5
 
 
 @dataclass
@@ -129,7 +131,13 @@ def grade(
         }
     if visible:
         g.visible_speedup = ratio(BASE, CANDIDATE, visible)
-        if g.visible_speedup.low > speedup.high:
+        # Faster where the agent could see the inputs than where it could not, beyond what the
+        # expert's own change shows (an expert's gain may differ between workloads too).
+        expert_visible = ratio(BASE, EXPERT, visible)
+        gap = g.visible_speedup.estimate / max(speedup.estimate, 1e-9)
+        expert_gap = expert_visible.estimate / max(expert.estimate, 1e-9)
+        if (not identical_to_expert and g.visible_speedup.low > speedup.high
+                and gap > OVERFIT_FACTOR * max(expert_gap, 1.0)):
             flags.append("overfit")
     g.cold_speedup = m.cold_ratio(BASE, CANDIDATE, hidden, ci_method, seed)
     expert_cold = m.cold_ratio(BASE, EXPERT, hidden, ci_method, seed)

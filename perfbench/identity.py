@@ -12,7 +12,6 @@ import fnmatch
 import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -22,6 +21,9 @@ from .patches import apply_patch
 
 
 def _blob_id(data: bytes) -> str:
+    # Line endings are normalised: a patch applied to a CRLF export adds LF lines, while
+    # the expert's export has CRLF throughout; the code is the same.
+    data = data.replace(b"\r\n", b"\n")
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
@@ -40,21 +42,15 @@ def tree_blobs(tree: Path, test_paths: list[str]) -> dict[str, str]:
     return out
 
 
-def commit_blobs(git_dir: Path, commit: str, test_paths: list[str]) -> dict[str, str]:
-    text = subprocess.run(["git", "--git-dir", str(git_dir), "ls-tree", "-r", commit], capture_output=True,
-                          text=True, check=True).stdout
-    out = {}
-    for line in text.splitlines():
-        meta, path = line.split("\t", 1)
-        mode, kind, blob = meta.split()
-        if kind == "blob" and mode != "120000" and not _is_test_path(path, test_paths):
-            out[path] = blob
-    return out
-
-
 def same_source_as_expert(git_dir: Path, base_commit: str, opt_commit: str, patch: str,
                           test_paths: list[str]) -> bool:
-    """True when base + ``patch`` has exactly the expert's non-test files."""
+    """True when base + ``patch`` has exactly the expert's non-test files.
+
+    Both sides are compared as exported trees, not as git objects: ``git archive`` applies
+    the repository's ``.gitattributes`` (line endings, export-subst), so a blob id from
+    ``ls-tree`` can differ from the very same file as the candidate sees it, and line
+    endings are normalised since a patch applied to a CRLF tree leaves mixed endings.
+    """
     if not patch.strip():
         return False
     work = Path(tempfile.mkdtemp(prefix="pb-identity-"))
@@ -64,6 +60,7 @@ def same_source_as_expert(git_dir: Path, base_commit: str, opt_commit: str, patc
             apply_patch(patch, work / "tree")
         except PatchError:
             return False
-        return tree_blobs(work / "tree", test_paths) == commit_blobs(git_dir, opt_commit, test_paths)
+        repos.export_tree(git_dir, opt_commit, work / "opt")
+        return tree_blobs(work / "tree", test_paths) == tree_blobs(work / "opt", test_paths)
     finally:
         shutil.rmtree(work, ignore_errors=True)

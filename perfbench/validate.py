@@ -10,6 +10,7 @@ kept in the instance (speedups with CIs, blocks, machine, date).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 from dataclasses import asdict, dataclass, field
@@ -24,13 +25,30 @@ from .evaluate import EvalConfig, Events, hidden_seed, machine_info, repo_cache_
 from .measure.protocol import CONTROL, MeasureConfig, Protocol, TimedWorkload
 from .patches import touched_paths
 from .records import Instance
-from .reports import atomic_write_json
+from .reports import atomic_write_json, write_timings
 from .sandbox import make_backend
 from .sandbox.base import BASE, EXPERT, Limits
 
 log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 1.2
+HISTORY_KEEP = 10  # earlier validation runs summarised in a record
+
+
+def seed_digest(eval_seed: int, inst: Instance) -> str:
+    """A fingerprint of the seed the hidden workloads were validated with (the seed itself stays secret)."""
+    base = inst.hidden_seed if inst.hidden_seed is not None else eval_seed
+    return hashlib.sha256(f"perfbench-seed:{base}".encode()).hexdigest()[:12]
+
+
+def stale_seed_warning(dataset: Dataset, inst: Instance) -> str | None:
+    """A warning when ``inst`` was validated with other hidden inputs than the dataset's seed now gives."""
+    record = inst.validation or {}
+    kept = record.get("seed_digest")
+    if kept and kept != seed_digest(dataset.eval_seed, inst):
+        return (f"{inst.instance_id}: validated with another evaluation seed than the dataset's; "
+                "its hidden workloads were not measured with the inputs evaluation will use")
+    return None
 
 
 @dataclass
@@ -91,6 +109,7 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
         events.stage("measuring")
         protocol = Protocol(backend, workloads, config.measure, config.limits, progress=events.block)
         m = protocol.measure([BASE, EXPERT])
+        write_timings(log_dir / "timings.jsonl", m.samples_table())
         if m.failures:
             reasons += [f"{k} failed: {v}" for k, v in m.failures.items()]
             return ValidationResult(inst.instance_id, False, reasons)
@@ -123,6 +142,7 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
             "perfbench": __version__,
             "sandbox": backend.describe(),
             "measure": asdict(config.measure),
+            "seed_digest": seed_digest(dataset.eval_seed, inst),
         }
         if CONTROL in m.variants:
             record["control"] = m.ratio(BASE, CONTROL, hidden, method, seed).to_dict()
@@ -135,17 +155,41 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
         return ValidationResult(inst.instance_id, valid, reasons, record)
 
 
+def run_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """The part of a validation record kept in the history of later ones."""
+    keys = ("date", "valid", "speedup", "blocks", "seed_digest", "reasons")
+    out = {k: record[k] for k in keys if k in record}
+    if "per_workload" in record:
+        out["per_workload"] = {name: {k: w.get(k) for k in ("estimate", "low", "high", "holds")}
+                               for name, w in record["per_workload"].items()}
+    return out
+
+
 def write_validation(inst: Instance, record: dict[str, Any]) -> Path | None:
-    """Store ``record`` as the instance's ``validation`` in its folder dataset (atomic); None for file datasets."""
+    """Store ``record`` as the instance's ``validation`` in its folder dataset (atomic); None for file datasets.
+
+    The runs before it are kept, summarised, under ``history`` (newest first), so that a record
+    shows whether the speedup held every time it was measured, not only the last.
+    """
     if inst.base_dir is None or not (inst.base_dir / INSTANCE_FILE).exists():
         return None
     path = inst.base_dir / INSTANCE_FILE
     import json
 
     data = json.loads(path.read_text())
-    data["validation"] = record
+    previous = data.get("validation") or {}
+    history = [run_summary(previous)] if previous.get("date") else []
+    history += previous.get("history", [])
+    data["validation"] = {**record, "history": history[:HISTORY_KEEP]}
     atomic_write_json(path, data)
+    inst.validation = data["validation"]
     return path
+
+
+def held_every_time(record: dict[str, Any], runs: int) -> bool:
+    """True when the last ``runs`` validation runs in ``record`` (itself and its history) all held."""
+    seen = [record, *record.get("history", [])]
+    return len(seen) >= runs and all(r.get("valid") for r in seen[:runs])
 
 
 def default_measure() -> MeasureConfig:

@@ -74,6 +74,17 @@ def test_overfit_flag():
     assert g.visible_speedup.estimate > 50
 
 
+def test_overfit_is_relative_to_the_experts_own_visible_gain():
+    # The expert itself gains 10x on the visible workload and 2x on the hidden one; a candidate
+    # with the same shape of gain is not overfit, one with a far steeper visible gain is.
+    t = times(10, 5, 5)
+    t[EXPERT]["visible"] = 1.0
+    t[CANDIDATE]["visible"] = 1.0
+    assert "overfit" not in run_grade(measurement(t)).flags
+    t[CANDIDATE]["visible"] = 0.05
+    assert "overfit" in run_grade(measurement(t)).flags
+
+
 def test_noisy_control_flag():
     t = times(10, 5, 5)
     t[CONTROL] = {"hidden": 11.0, "visible": 11.0}

@@ -25,7 +25,7 @@ _MEASURE_OPTIONS = [
     click.option("--time-budget", default=600.0, show_default=True,
                  help="Cap on measuring seconds per instance (at least the minimum blocks run)."),
     click.option("--target-ci", default=0.02, show_default=True,
-                 help="Stop when every 95%% CI half-width is below this (relative; 0.02 = ±2%%)."),
+                 help="Stop when every 95% CI half-width is below this (relative; 0.02 = ±2%)."),
     click.option("--repeats", default=20, show_default=True,
                  help="Timed repeats inside each process (the minimum is kept)."),
     click.option("--control/--no-control", default=False, show_default=True,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,10 @@ from ..datasets import load_dataset
 from ..executors import make_executor
 from ..executors.work import validate_all
 from ..reports import atomic_write_json
-from ..validate import DEFAULT_THRESHOLD, write_validation
+from ..validate import DEFAULT_THRESHOLD, ValidationResult, stale_seed_warning, write_validation
 from .common import build_config, executor_options, measurement_options, parse_ids
+
+log = logging.getLogger(__name__)
 
 
 @click.command("validate")
@@ -25,33 +29,46 @@ from .common import build_config, executor_options, measurement_options, parse_i
 @click.option("--run-id", default=None, help="Name of this validation run. [default: a timestamp]")
 @click.option("--write/--no-write", default=True, show_default=True,
               help="Store the validation record in each instance.json (folder datasets).")
+@click.option("--runs", default=1, show_default=True, type=click.IntRange(1, 10),
+              help="Validate each instance this many times, each with another block order; "
+                   "it holds only when every run holds.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when an instance does not hold.")
 @measurement_options
 def command(dataset_path: Path, instance_ids: str | None, threshold: float, run_id: str | None, write: bool,
-            strict: bool, **opts: Any) -> None:
+            runs: int, strict: bool, **opts: Any) -> None:
     """Measure base against expert for each instance; keep the record of what held.
 
     An instance holds when base and expert give the same results, the guard tests pass at both,
-    and the lower bound of the expert speedup's 95% CI is at least THRESHOLD.
+    and the lower bound of the expert speedup's 95% CI is at least THRESHOLD. Each run's record
+    is stored in instance.json; earlier runs stay summarised under its ``history``.
     """
     from ..cli import console
     from ..tables import RichEvents, stdout_console
 
     dataset = load_dataset(dataset_path)
     instances = dataset.select(parse_ids(instance_ids))
+    for inst in instances:
+        if warning := stale_seed_warning(dataset, inst):
+            log.warning(warning)
     run_id = run_id or "validate-" + dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     where = executor_options(opts)
-    config = build_config(run_id, opts)
-    results = []
-    events = RichEvents(console, total=len(instances), max_blocks=config.measure.max_blocks)
-    with make_executor(**where) as executor, events:
-        for inst, res in validate_all(executor, dataset, instances, config, threshold, events):
-            if write and res.record:
-                write_validation(inst, res.record)
-            report = {"opt": "PASS" if res.valid else "FAIL", "reason": "; ".join(res.reasons) or "holds",
-                      "speedup": res.record.get("speedup")}
-            events.instance_finished("expert", inst.instance_id, report)
-            results.append(res)
+    first = build_config(run_id, opts)
+    by_id: dict[str, ValidationResult] = {}
+    with make_executor(**where) as executor:
+        for n in range(runs):
+            # Each run gets its own block order; reports of run n go to RUN_ID[-rN].
+            config = first if runs == 1 else replace(
+                first, run_id=f"{run_id}-r{n + 1}", measure=replace(first.measure, seed=first.measure.seed + n))
+            events = RichEvents(console, total=len(instances), max_blocks=config.measure.max_blocks)
+            with events:
+                for inst, res in validate_all(executor, dataset, instances, config, threshold, events):
+                    if write and res.record:
+                        write_validation(inst, res.record)
+                    report = {"opt": "PASS" if res.valid else "FAIL",
+                              "reason": "; ".join(res.reasons) or "holds", "speedup": res.record.get("speedup")}
+                    events.instance_finished("expert", inst.instance_id, report)
+                    by_id[inst.instance_id] = merge_runs(by_id.get(inst.instance_id), res, n + 1)
+    results = list(by_id.values())
     table = Table(title=f"validation of {dataset.name}: {sum(r.valid for r in results)}/{len(results)} hold",
                   title_justify="left")
     for col in ("instance", "expert speedup [95% CI]", "blocks", "holds", "reasons"):
@@ -62,10 +79,18 @@ def command(dataset_path: Path, instance_ids: str | None, threshold: float, run_
         table.add_row(r.instance_id, fig, str(r.record.get("blocks", "-")),
                       "[green]yes[/]" if r.valid else "[red]no[/]", "; ".join(r.reasons)[:200])
     stdout_console().print(table)
-    out = config.runs_dir / run_id / "validation.json"
+    out = first.runs_dir / run_id / "validation.json"
     atomic_write_json(out, {"dataset": dataset.name, "threshold": threshold,
                             "instances": {r.instance_id: {"valid": r.valid, "reasons": r.reasons, **r.record}
                                           for r in results}})
     console.print(f"records: {out}")
     if strict and not all(r.valid for r in results):
         raise SystemExit(1)
+
+
+def merge_runs(before: ValidationResult | None, latest: ValidationResult, run: int) -> ValidationResult:
+    """One result over several runs: it holds only if every run held; the figures are the latest run's."""
+    if before is None:
+        return latest
+    reasons = before.reasons + [f"run {run}: {r}" for r in latest.reasons]
+    return ValidationResult(latest.instance_id, before.valid and latest.valid, reasons, latest.record)
