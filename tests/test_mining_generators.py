@@ -62,7 +62,7 @@ KIT_V2 = (
 )
 
 KIT_TESTS = """from kit.core import Bag, distinct_count, unique
-from tests.helpers import twice
+from .helpers import twice
 
 
 def test_unique():

@@ -78,13 +78,13 @@ def build_minilib(path: Path) -> History:
         "seqs-tests",
         "no-perf-signal",
         "Add tests for seqs",
-        {"tests/test_seqs.py": data("test_seqs_v1.py")},
+        {"tests/test_seqs.py": data("test_seqs_v1.txt")},
     )
     add(
         "text",
         "no-perf-signal",
         "Add text.word_freq",
-        {"src/minilib/text.py": data("text_v1.py"), "tests/test_text.py": data("test_text_v1.py")},
+        {"src/minilib/text.py": data("text_v1.py"), "tests/test_text.py": data("test_text_v1.txt")},
     )
     add(
         "docs",
@@ -101,7 +101,7 @@ def build_minilib(path: Path) -> History:
         "Add stats.mean and stats.percentile",
         {
             "src/minilib/stats.py": data("stats_v1.py"),
-            "tests/test_stats.py": data("test_stats_v1.py"),
+            "tests/test_stats.py": data("test_stats_v1.txt"),
         },
     )
     add(
@@ -126,7 +126,7 @@ def build_minilib(path: Path) -> History:
         "slugify",
         "no-perf-signal",
         "Add text.slugify",
-        {"src/minilib/text.py": data("text_v2.py"), "tests/test_text.py": data("test_text_v2.py")},
+        {"src/minilib/text.py": data("text_v2.py"), "tests/test_text.py": data("test_text_v2.txt")},
     )
     add(
         "bench",
@@ -142,7 +142,7 @@ def build_minilib(path: Path) -> History:
         "tests-more",
         "no-source-change",
         "Add a performance test: dedupe of many values",
-        {"tests/test_seqs.py": data("test_seqs_v2.py")},
+        {"tests/test_seqs.py": data("test_seqs_v2.txt")},
     )
     add(
         "tests-faster",

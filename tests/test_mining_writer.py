@@ -103,3 +103,20 @@ def test_visible_workload_choice():
     named = [_w("a", "replay"), _w("a", "tests"), _w("a_2", "asv")]
     unique_names(named)
     assert [w.name for w in named] == ["a", "a_2", "a_2_2"]
+
+
+def test_dry_run_lists_candidates_and_a_lower_threshold_lowers_the_grading_bar(tmp_path: Path):
+    from gitrepo_factory import RepoBuilder
+
+    from perfbench.mining.pipeline import MineOptions, mine
+
+    b = RepoBuilder(tmp_path / "repo")
+    b.commit("Add f", {"pkg/__init__.py": "", "pkg/m.py": "def f(xs):\n    return list(xs)\n"})
+    b.commit("Speed up f with a set", {"pkg/m.py": "def f(xs):\n    return list(set(xs))\n"})
+    opts = MineOptions(dry_run=True, threshold=1.1, commits=[b.head()[:7]])
+    report = mine(b.path, tmp_path / "out", opts)
+    assert [c.sha for c in report.scan.candidates] == [b.head()]
+    assert report.repo_name == "local/repo" and not (tmp_path / "out").exists()
+    assert opts.grading.min_speedup == 1.1
+    with pytest.raises(InputError, match="no candidate commit matches"):
+        mine(b.path, tmp_path / "out", MineOptions(dry_run=True, commits=["0000000"]))

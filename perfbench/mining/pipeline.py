@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import sys
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -267,6 +267,9 @@ def mine(
     out = Path(out_dir)
     if opts.threshold < 1.0:
         raise InputError("must be at least 1.0", field="threshold")
+    if opts.threshold < opts.grading.min_speedup:
+        # An expert kept at a lower bar must be able to pass its own instance.
+        opts.grading = replace(opts.grading, min_speedup=opts.threshold)
     generators = make_generators(opts.generators) if not opts.dry_run else []
     if "llm" in opts.generators and not opts.dry_run and opts.gen.llm is None:
         raise InputError(

@@ -20,6 +20,7 @@ from .base import (
     GeneratedWorkload,
     GenerationContext,
     GeneratorResult,
+    package_of,
     register,
     safe_name,
     tree_root_code,
@@ -119,20 +120,10 @@ def benchmark_files(folder: Path, names: set[str]) -> list[Path]:
     return hits or files
 
 
-def _package(ctx: GenerationContext, path: Path) -> tuple[str, str]:
-    """The dotted package a benchmark module sits in, and its sys.path entry relative to the tree."""
-    parts: list[str] = []
-    folder = path.parent
-    while folder != ctx.base_tree and (folder / "__init__.py").is_file():
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    return ".".join(parts), str(folder.relative_to(ctx.base_tree)) or "."
-
-
 def render(ctx: GenerationContext, unit: UnitRecord, folder: Path, apis: list[str]) -> str:
     info = unit.info
     path = folder.parent / info["file"]
-    package, entry = _package(ctx, path)
+    package, entry = package_of(ctx.base_tree, path)
     return TEMPLATE.format(
         bench_id=unit.id,
         apis=", ".join(apis) or "the changed code",

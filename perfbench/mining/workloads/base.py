@@ -174,6 +174,16 @@ def tree_anchor(ctx: GenerationContext) -> tuple[str, int]:
     return "", 0
 
 
+def package_of(tree: Path, path: Path) -> tuple[str, str]:
+    """The dotted package a file of ``tree`` sits in, and its sys.path entry relative to the tree."""
+    parts: list[str] = []
+    folder = path.parent
+    while folder != tree and (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts), str(folder.relative_to(tree)) or "."
+
+
 def tree_root_code(ctx: GenerationContext) -> str:
     module, levels = tree_anchor(ctx)
     return TREE_ROOT_SNIPPET.format(module=module, levels=levels)

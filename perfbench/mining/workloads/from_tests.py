@@ -19,6 +19,7 @@ from .base import (
     GeneratedWorkload,
     GenerationContext,
     GeneratorResult,
+    package_of,
     register,
     safe_name,
     tree_root_code,
@@ -42,6 +43,7 @@ import sys
 import types
 
 TEST_FILE = {file!r}
+TEST_PACKAGE = {package!r}  # for the module's relative imports
 TEST_SOURCE = {source!r}
 CASE = ({function!r}, {cls!r}, {unittest!r}, {params!r})
 {tree_root}
@@ -54,6 +56,7 @@ def _load_module():
             sys.path.insert(0, entry)
     module = types.ModuleType("perfbench_mined_test")
     module.__file__ = path
+    module.__package__ = TEST_PACKAGE or None
     exec(compile(TEST_SOURCE, path, "exec"), module.__dict__)
     return module
 
@@ -112,6 +115,7 @@ def render(ctx: GenerationContext, unit: UnitRecord, apis: list[str]) -> str:
         unittest=bool(info.get("unittest")),
         params=info.get("params", ""),
         tree_root=tree_root_code(ctx),
+        package=package_of(ctx.base_tree, ctx.base_tree / info["file"])[0],
     )
 
 

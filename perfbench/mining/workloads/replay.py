@@ -1,12 +1,16 @@
-"""``replay``: real calls of the changed functions, recorded while the tests ran at base, grown.
+"""``replay``: real calls recorded while the tests ran at base, replayed with grown inputs.
 
-The probe records each changed function's outermost calls during the test run
-(size-limited, picklable, not raising). The workload replays the largest few with
+Two kinds of calls are replayed: those of the changed functions themselves, and
+those of *entry points*, the library functions through which a test reached a
+changed function (``Markdown.__call__(text)`` rather than the helper it runs), which
+give workloads of the public API. The probe keeps calls that are size-limited,
+picklable and refer only to importable code; one trial run drops those that raise
+at base (tests call with bad input too). The workload replays the largest few with
 their inputs grown until one base ``run()`` takes about ``target_seconds``; the
 growth factor is found by trial runs, assuming the cost grows as a power of the
-input size and re-estimating that power after each trial. The recorded arguments
-are inlined (as a literal when they are plain data, else as compressed pickles),
-so the file needs nothing but the repository.
+input size and re-estimating that power after each trial, and a function whose
+time does not grow with its input is left out. The recorded arguments are inlined
+(as a literal when they are plain data, else as compressed pickles).
 """
 
 from __future__ import annotations

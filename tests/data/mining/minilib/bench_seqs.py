@@ -4,8 +4,8 @@ from minilib.seqs import chunks, dedupe
 
 
 class Dedupe:
-    params = [300, 2000]
-    param_names = ["n"]
+    params = (300, 2000)
+    param_names = ("n",)
 
     def setup(self, n):
         self.items = [(i * 7919) % (n // 2) for i in range(n)]

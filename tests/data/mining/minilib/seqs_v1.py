@@ -15,6 +15,6 @@ def chunks(items, size):
     result = []
     i = 0
     while i < len(items):
-        result.append(items[i:i + size])
+        result.append(items[i : i + size])
         i = i + size
     return result

@@ -14,4 +14,4 @@ def chunks(items, size):
     """Consecutive slices of ``items`` of length ``size`` (the last may be shorter)."""
     if size < 1:
         raise ValueError("size must be at least 1")
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
