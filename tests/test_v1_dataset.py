@@ -1,11 +1,15 @@
 """The curated dataset holds together without network: schema, workloads, and no repository code."""
 
 import ast
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from perfbench import repos
 from perfbench.datasets import load_dataset
+from perfbench.repos import URL_TEMPLATE_ENV, RepoCache
 
 V1 = Path(__file__).resolve().parent.parent / "instances" / "v1"
 
@@ -40,6 +44,9 @@ def test_no_repository_code_in_the_dataset():
     allowed = {".json", ".py", ".md"}
     for path in V1.rglob("*"):
         if path.is_file():
+            if path.parent.name == "predictions":
+                assert path.suffix == ".jsonl", path  # sample predictions (patches) for the dataset
+                continue
             assert path.suffix in allowed, path
             assert path.stat().st_size < 200_000, path
             if path.suffix == ".py":
@@ -68,3 +75,31 @@ def test_setup_is_deterministic_per_seed(dataset):
             assert a != c, (inst.instance_id, w.name, "setup ignores its seed")
             checked += 1
     assert checked > 0
+
+
+MIRRORS = os.environ.get(URL_TEMPLATE_ENV)
+
+
+@pytest.mark.skipif(not MIRRORS, reason=f"needs repository mirrors: set {URL_TEMPLATE_ENV} to a URL template")
+def test_commits_and_guards_exist_and_nothing_of_the_expert_diff_is_stored(dataset):
+    """Against the real repositories: base is opt's parent, guard test files exist at base, and no
+    line the expert added (the solution) appears in a workload or a problem statement."""
+    cache = RepoCache(None, MIRRORS)  # the user cache: mirrors are reused between runs
+    for inst in dataset:
+        git_dir = cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+        parents = subprocess.run(["git", "--git-dir", str(git_dir), "rev-parse", f"{inst.opt_commit}^"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        assert parents.startswith(inst.base_commit) or inst.base_commit.startswith(parents[:12]), inst.instance_id
+        files = subprocess.run(["git", "--git-dir", str(git_dir), "ls-tree", "-r", "--name-only", inst.base_commit],
+                               capture_output=True, text=True, check=True).stdout.splitlines()
+        for test_id in inst.guard_tests:
+            path = test_id.split("::")[0]
+            assert path in files or any(f.startswith(path.rstrip("/") + "/") for f in files), (inst.instance_id, path)
+        added = {line[1:].strip() for line in repos.diff(git_dir, inst.base_commit, inst.opt_commit).splitlines()
+                 if line.startswith("+") and not line.startswith("+++")}
+        added = {a for a in added if len(a) >= 40}  # long, distinctive lines only
+        ours = [inst.problem_statement] + [inst.workload_source(w) for w in inst.workloads]
+        for text in ours:
+            stored = {line.strip() for line in text.splitlines()}
+            leaked = added & stored
+            assert not leaked, (inst.instance_id, sorted(leaked)[:3])
