@@ -903,3 +903,28 @@ def test_thousands_of_commits_in_a_fraction_of_a_second(tmp_path):
     assert result.scanned == 2000
     assert _candidate_shas(result) == {marks[m] for m in planted}
     assert elapsed < 2.0, f"{elapsed:.2f}s for 2000 commits"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # Real subjects of speed-ups the curated dataset kept and the first patterns missed.
+        "Fix lexer being extremely slow on large amounts of whitespace",
+        "Generate __version__ at build to avoid slow importlib.metadata import",
+        "Improve paragraph parsing speed",
+        "fix(inline): avoid bracket parsing DoS",
+        "Fix O(n^2) CPU exhaustion in parse_link_text",
+        "Prevent catastrophic backtracking in the Lua lexer",
+    ],
+)
+def test_messages_of_real_speedups_are_strong_enough(message):
+    cfg = ScanConfig()
+    verdict = MessageMatcher(cfg.perf_patterns, cfg.negative_patterns).judge(message)
+    assert sum(w for _, w in verdict.signals) >= cfg.min_message_weight, verdict
+
+
+@pytest.mark.parametrize("message", ["Convert DOS line endings", "Update dos2unix docs", "Add shortcut key docs"])
+def test_lookalikes_of_the_new_patterns_stay_weak(message):
+    cfg = ScanConfig()
+    verdict = MessageMatcher(cfg.perf_patterns, cfg.negative_patterns).judge(message)
+    assert sum(w for _, w in verdict.signals) < cfg.min_message_weight, verdict

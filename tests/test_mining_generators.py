@@ -9,7 +9,7 @@ import pytest
 from gitrepo_factory import RepoBuilder
 
 from perfbench.mining.commits import ScanConfig, find_candidates
-from perfbench.mining.workloads import GenConfig, make_generators
+from perfbench.mining.workloads import GENERATORS, GenConfig, make_generators
 from perfbench.mining.workloads.context import CandidateRejected, build_context
 from perfbench.mining.workloads.llm_gen import check_source
 from perfbench.mining.workloads.runner import WorkloadRunner
@@ -222,3 +222,70 @@ def test_root_commit_is_rejected(tmp_path: Path):
     with pytest.raises(CandidateRejected) as info:
         build_context(b.path / ".git", "a/b", cand, tmp_path / "w", GenConfig())
     assert info.value.stage == "export" and "root commit" in info.value.reasons[0]
+
+
+LAZY_V1 = '''"""A package that builds its tables when imported."""
+
+from .tables import TABLE, lookup
+
+__all__ = ["TABLE", "lookup", "name"]
+
+
+def name():
+    return "lazy"
+'''
+
+TABLES = '''TABLE = {i: sum(j * j for j in range(i % 300)) for i in range(20000)}
+
+
+def lookup(i):
+    return TABLE[i]
+'''
+
+LAZY_V2 = '''"""A package that builds its tables on first use."""
+
+__all__ = ["TABLE", "lookup", "name"]
+
+
+def __getattr__(attr):
+    if attr in ("TABLE", "lookup"):
+        from . import tables
+
+        return getattr(tables, attr)
+    raise AttributeError(attr)
+
+
+def name():
+    return "lazy"
+'''
+
+
+def test_imports_generator_times_cold_imports_of_import_time_commits(tmp_path: Path):
+    b = RepoBuilder(tmp_path / "lazy")
+    b.commit("lazy", {"lazy/__init__.py": LAZY_V1, "lazy/tables.py": TABLES,
+                      "tests/test_lazy.py": "from lazy import name\n\n\ndef test_name():\n    assert name()\n"})
+    b.commit("Make import faster: load the tables lazily", {"lazy/__init__.py": LAZY_V2})
+    cand = find_candidates(b.path, ScanConfig()).candidates[0]
+    gen = GenConfig(max_workloads=2, python=sys.executable)
+    context = build_context(b.path / ".git", "test/lazy", cand, tmp_path / "work", gen)
+    result = GENERATORS["imports"]().generate(context)
+    assert [w.name for w in result.workloads] == ["import_lazy"], result.drops
+    w = result.workloads[0]
+    assert w.apis == ["import lazy"] and w.details["trial_speedup"] > 2
+    # Seeded: the names touched after the import depend on the seed, deterministically.
+    module: dict = {}
+    exec(compile(w.source, "w.py", "exec"), module)
+    sys.path.insert(0, str(context.base_tree))
+    try:
+        first, again = module["setup"](1), module["setup"](1)
+        assert first[1] == again[1] and "lazy" in first[0]
+        assert module["run"](first) == module["run"](again)
+    finally:
+        sys.path.remove(str(context.base_tree))
+        for name in [m for m in sys.modules if m == "lazy" or m.startswith("lazy.")]:
+            del sys.modules[name]
+
+
+def test_imports_generator_skips_commits_not_about_imports(ctx):
+    result = GENERATORS["imports"]().generate(ctx)
+    assert not result.workloads and "is about import time" in result.drops[0].reason

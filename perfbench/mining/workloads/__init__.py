@@ -1,4 +1,4 @@
-"""Workload generators of the miner (DESIGN.md section 8): ``replay``, ``tests``, ``asv``, ``llm``.
+"""Workload generators of the miner (DESIGN.md section 8): ``replay``, ``tests``, ``asv``, ``imports``, ``llm``.
 
 Each generator module registers itself by name; :func:`make_generators` turns the
 names of ``--generators`` into instances. Shared pieces: :mod:`.changes` (which
@@ -6,7 +6,7 @@ functions a commit changed), :mod:`.probe` (the test suite at base under a
 tracer) and :mod:`.runner` (trial runs through the real harness).
 """
 
-from . import asv, from_tests, llm_gen, replay  # noqa: F401  (they register themselves)
+from . import asv, from_tests, imports, llm_gen, replay  # noqa: F401  (they register themselves)
 from .base import (
     GENERATORS,
     Drop,
@@ -19,7 +19,7 @@ from .base import (
 )
 from .changes import ChangedFunction, ChangeSet, analyze
 
-DEFAULT_GENERATORS = ("replay", "tests", "asv")
+DEFAULT_GENERATORS = ("replay", "tests", "asv", "imports")
 
 __all__ = [
     "DEFAULT_GENERATORS",
