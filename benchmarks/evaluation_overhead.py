@@ -5,11 +5,13 @@ processes (process wall time, and the part of it inside timed loops), their
 ratios, and the CI half-width reached per instance.
 
     python benchmarks/evaluation_overhead.py [--dataset instances/examples] [--predictions gold]
+    python benchmarks/evaluation_overhead.py --from-run runs/gold/gold   # figures of a finished run
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +30,14 @@ def main() -> None:
     ap.add_argument("--predictions", default="gold")
     ap.add_argument("--backend", default="local")
     ap.add_argument("--max-blocks", type=int, default=30)
+    ap.add_argument("--from-run", type=Path, help="RUNS_DIR/RUN_ID/MODEL of a finished run: report its figures")
     args = ap.parse_args()
+    if args.from_run:
+        reports = [json.loads(p.read_text()) for p in sorted(args.from_run.glob("*/report.json"))]
+        if not reports:
+            raise SystemExit(f"{args.from_run}: no */report.json")
+        show(reports, sum(r.get("seconds", 0.0) for r in reports))
+        return
 
     work = Path(tempfile.mkdtemp(prefix="pb-overhead-"))
     ds = load_dataset(args.dataset)
@@ -43,16 +52,20 @@ def main() -> None:
     ev.run(preds)
     wall = time.perf_counter() - t0
 
+    show([ev.layout.load_report(p.model_name_or_path, p.instance_id) or {"instance_id": p.instance_id}
+          for p in preds], wall)
+
+
+def show(reports: list[dict], wall: float) -> None:
     in_procs = timed = 0.0
     print(f"{'instance':34} {'verdict':13} {'blocks':>6} {'CI half-width':>14} {'speedup':>9}")
-    for p in preds:
-        r = ev.layout.load_report(p.model_name_or_path, p.instance_id) or {}
+    for r in reports:
         m = r.get("measurement") or {}
         in_procs += m.get("seconds_in_workloads", 0.0)
         timed += m.get("seconds_timed", 0.0)
         sp = r.get("speedup") or {}
         hw = sp.get("half_width")
-        print(f"{p.instance_id:34} {r.get('opt', '-'):13} {m.get('blocks', 0):>6} "
+        print(f"{r.get('instance_id', '?'):34} {r.get('opt', '-'):13} {m.get('blocks', 0):>6} "
               f"{(f'±{hw:.1%}' if hw is not None else '-'):>14} {sp.get('estimate') or 0:>8.2f}x")
     print()
     print(f"wall time of the evaluation      {wall:8.1f} s")
