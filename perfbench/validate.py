@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,11 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
                                     "make sure base's version of it passes on the expert's code")
             tlimits = Limits(timeout_s=600, memory_mb=config.limits.memory_mb, cpus=config.limits.cpus)
             for variant in (BASE, EXPERT):
+                started = time.monotonic()
                 g = run_guard_tests(backend, inst.guard_tests, tlimits, log_dir / f"tests-{variant}.log", variant)
-                guard[variant] = {"passed": g.passed, "detail": g.detail}
+                # Their duration too: a guard that takes minutes makes every evaluation slow.
+                guard[variant] = {"passed": g.passed, "detail": g.detail,
+                                  "seconds": round(time.monotonic() - started, 1)}
                 if not g.passed:
                     reasons.append(f"guard tests fail at {variant}: {g.detail}")
             if reasons:
@@ -143,6 +147,7 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
             "sandbox": backend.describe(),
             "measure": asdict(config.measure),
             "seed_digest": seed_digest(dataset.eval_seed, inst),
+            "run_id": config.run_id,
         }
         if CONTROL in m.variants:
             record["control"] = m.ratio(BASE, CONTROL, hidden, method, seed).to_dict()
@@ -157,7 +162,7 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
 
 def run_summary(record: dict[str, Any]) -> dict[str, Any]:
     """The part of a validation record kept in the history of later ones."""
-    keys = ("date", "valid", "speedup", "blocks", "seed_digest", "reasons")
+    keys = ("date", "run_id", "valid", "speedup", "blocks", "seed_digest", "reasons")
     out = {k: record[k] for k in keys if k in record}
     if "per_workload" in record:
         out["per_workload"] = {name: {k: w.get(k) for k in ("estimate", "low", "high", "holds")}

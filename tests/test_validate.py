@@ -21,6 +21,8 @@ def test_validate_twice_keeps_history_timings_and_seed_fingerprint(mini, tmp_pat
     assert res.exit_code == 0, res.output
     stored = json.loads((ds / iid / "instance.json").read_text())["validation"]
     assert stored["valid"] and len(stored["history"]) == 1 and stored["history"][0]["valid"]
+    assert stored["run_id"] == "v-r2" and stored["history"][0]["run_id"] == "v-r1"
+    assert stored["guard"]["base"]["seconds"] >= 0
     assert held_every_time(stored, 2) and not held_every_time(stored, 3)
     dataset = load_dataset(ds)
     assert stored["seed_digest"] == seed_digest(dataset.eval_seed, dataset.get(iid))
