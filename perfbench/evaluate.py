@@ -327,6 +327,7 @@ def _measurement_dict(m: Measurement, cfg: MeasureConfig, limits: Limits) -> dic
         "voided_blocks": m.voided_blocks,
         "cv": cv,
         "load_average": m.load_average,
+        "cpu_share": m.cpu_shares(),
         "cpu_affinity": list(limits.cpus) if limits.cpus else sorted(os.sched_getaffinity(0)),
         "ci_method": cfg.ci_method,
         "seed": cfg.seed,

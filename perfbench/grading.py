@@ -154,6 +154,8 @@ def grade(
             flags.append("noisy")
     if m.voided_blocks:
         flags.append("integrity")
+    if m.contended():
+        flags.append("contended")
     if expert_correctness.correct is False:
         flags.append("expert_differs")
     if not expert.above(1.0):

@@ -149,6 +149,11 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
             "seed_digest": seed_digest(dataset.eval_seed, inst),
             "run_id": config.run_id,
         }
+        record["cpu_share"] = m.cpu_shares()
+        if m.contended():
+            warnings.append(f"the measuring CPU was shared (CPU share {record['cpu_share']}): preemption "
+                            "inflates slow calls more than fast ones, so the speedup may be overstated; "
+                            "validate again on a reserved CPU (scripts/reserve-cpu.sh)")
         if CONTROL in m.variants:
             record["control"] = m.ratio(BASE, CONTROL, hidden, method, seed).to_dict()
         valid = not reasons and overall.low >= threshold

@@ -85,6 +85,15 @@ def test_overfit_is_relative_to_the_experts_own_visible_gain():
     assert "overfit" in run_grade(measurement(t)).flags
 
 
+def test_preempted_processes_flag_contended():
+    m = measurement(times(10, 5, 5))
+    assert "contended" not in run_grade(m).flags  # no CPU figures: nothing to say
+    for s in m.samples:
+        s.cpu_share = 0.99 if s.variant != BASE else 0.6
+    g = run_grade(m)
+    assert "contended" in g.flags and m.cpu_shares()[BASE] == 0.6
+
+
 def test_noisy_control_flag():
     t = times(10, 5, 5)
     t[CONTROL] = {"hidden": 11.0, "visible": 11.0}

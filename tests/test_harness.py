@@ -108,3 +108,23 @@ def test_compare_uses_workload_check(tmp_path):
     assert run_harness("compare.py", {"workload": str(p), "expected": enc(10), "actual": enc(13)})["equal"]
     ans = run_harness("compare.py", {"workload": str(p), "expected": enc(10), "actual": enc(20)})
     assert not ans["equal"] and "too far" in ans["detail"]
+
+
+def test_runner_reports_the_cpu_share_that_reveals_a_shared_cpu(tmp_path):
+    """A busy process on the same CPU preempts the timed calls: their CPU share drops well under 1."""
+    import os
+
+    cpu = max(os.sched_getaffinity(0))
+    w = tmp_path / "spin.py"
+    w.write_text("def setup(seed=0):\n    return 200000\n\ndef run(n):\n    return sum(i * i for i in range(n))\n")
+    spinner = subprocess.Popen(["taskset", "-c", str(cpu), sys.executable, "-c", "while True: pass"])
+    try:
+        proc = subprocess.run(["taskset", "-c", str(cpu), sys.executable, "-s", str(HARNESS / "runner.py")],
+                              input=json.dumps({"workload": str(w), "loops": 1, "repeats": 10}) + "\n",
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    ans = json.loads(proc.stdout.strip().splitlines()[-1])
+    share = ans["cpu_s"] / (sum(ans["times"]) * ans["loops"])
+    assert ans["ok"] and share < 0.8, share

@@ -60,7 +60,22 @@ def main() -> None:
         body = p.read_text().strip().splitlines()
         text += [ln for ln in body if not ln.startswith("# ")] + [""]
     (DS / "REJECTED.md").write_text("\n".join(text))
+    update_readme(by_repo, len(rows))
     print(f"{len(rows)} instances, {len(by_repo)} repositories")
+
+
+def update_readme(by_repo: dict[str, list[dict]], total: int) -> None:
+    """Rewrite the summary table of the top-level README's v1 section."""
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start = text.index("| repository | instances | median expert speedup |")
+    end = text.index("## Benchmarks of perfbench itself")
+    table = ["| repository | instances | median expert speedup |", "|---|---|---|"]
+    for repo, items in sorted(by_repo.items()):
+        med = statistics.median(i["est"] for i in items if i["est"])
+        table.append(f"| {repo} | {len(items)} | {med:.2f}x |")
+    table += ["", f"{total} instances from {len(by_repo)} repositories.", "", ""]
+    readme.write_text(text[:start] + "\n".join(table) + text[end:])
 
 
 if __name__ == "__main__":

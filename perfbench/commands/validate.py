@@ -64,6 +64,8 @@ def command(dataset_path: Path, instance_ids: str | None, threshold: float, run_
                 for inst, res in validate_all(executor, dataset, instances, config, threshold, events):
                     if write and res.record:
                         write_validation(inst, res.record)
+                    for warning in res.record.get("warnings", []):
+                        log.warning("%s: %s", inst.instance_id, warning)
                     report = {"opt": "PASS" if res.valid else "FAIL",
                               "reason": "; ".join(res.reasons) or "holds", "speedup": res.record.get("speedup")}
                     events.instance_finished("expert", inst.instance_id, report)

@@ -80,6 +80,13 @@ class Sample:
     first_call_s: float = math.nan
     start: float = 0.0
     end: float = 0.0
+    cpu_share: float = math.nan  # CPU time / wall time of the timed repeats; under 1 = preempted
+
+
+# A timed process that got less than this share of its CPU was preempted (the CPU was shared).
+# Preemption inflates long calls more than short ones (a 20 ms call spans several time slices, a
+# 1 ms call often none), so it inflates the speedup of a slow base over a fast expert.
+CONTENDED_SHARE = 0.9
 
 
 @dataclass
@@ -127,6 +134,20 @@ class Measurement:
 
     def samples_table(self) -> list[dict[str, Any]]:
         return [asdict(s) for s in self.samples]
+
+    def cpu_shares(self) -> dict[str, float]:
+        """Per variant, the median share of CPU its timed processes got (1.0 on a reserved CPU)."""
+        out = {}
+        for variant in self.variants:
+            values = sorted(s.cpu_share for s in self.samples
+                            if s.variant == variant and s.ok and not math.isnan(s.cpu_share))
+            if values:
+                out[variant] = round(values[len(values) // 2], 3)
+        return out
+
+    def contended(self) -> bool:
+        """True when some variant's timed processes were preempted: its times include other jobs' work."""
+        return any(share < CONTENDED_SHARE for share in self.cpu_shares().values())
 
 
 ProgressFn = Callable[[int, str], None]
@@ -278,6 +299,8 @@ class Protocol:
         s.first_call_s = float(answer.get("first_call_s", math.nan))
         s.digest = str(answer.get("result_digest", ""))
         timed_total = sum(s.times) * s.loops
+        if answer.get("cpu_s") is not None and timed_total > 0:
+            s.cpu_share = float(answer["cpu_s"]) / timed_total
         if timed_total > proc.wall_s * 1.05 + 0.01:
             s.ok = False
             s.error = f"implausible timing: {timed_total:.3f}s reported inside a {proc.wall_s:.3f}s process"
