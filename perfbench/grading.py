@@ -49,6 +49,7 @@ class Grade:
     visible_speedup: RatioEstimate | None = None
     control: RatioEstimate | None = None
     cold_speedup: RatioEstimate | None = None
+    measured_speedup: RatioEstimate | None = None  # as timed, when an identity rule replaced it
     per_workload: dict[str, dict[str, Any]] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
 
@@ -87,6 +88,7 @@ def grade(
     ci_method: str = "t",
     seed: int = 0,
     identical_to_expert: bool = False,
+    identical_to_base: bool = False,
 ) -> Grade:
     """Grade a candidate that applied and built; its measurement may still show failures."""
     m = measurement
@@ -114,6 +116,12 @@ def grade(
 
     speedup = ratio(BASE, CANDIDATE, hidden)
     share = ratio(EXPERT, CANDIDATE, hidden)
+    measured = speedup
+    if identical_to_base:
+        # No source change at all (an empty patch, or one that only touches tests): the speedup is
+        # 1 by identity, and what was timed is the A/A noise of the machine, kept beside it.
+        speedup = RatioEstimate(1.0, 1.0, 1.0, speedup.n_blocks, "identity")
+        share = RatioEstimate(1 / expert.estimate, 1 / expert.high, 1 / expert.low, expert.n_blocks, "identity")
     if identical_to_expert:
         # The same source as the expert's: the share is 1 by identity, not by measurement.
         share = RatioEstimate(1.0, 1.0, 1.0, share.n_blocks, "identity")
@@ -121,6 +129,7 @@ def grade(
         applied=True, built=True, correct=bool(correctness.correct), improved=False, opt=FAIL, opt_gso=False,
         reason="", apply_method=build.apply_method, correct_detail=correctness.detail, guard=guard_info,
         speedup=speedup, expert_speedup=expert, share_of_expert=share, hidden_speedup=speedup,
+        measured_speedup=measured if identical_to_base else None,
     )
     for name in [w.name for w in m.workloads]:
         g.per_workload[name] = {
@@ -136,7 +145,7 @@ def grade(
         expert_visible = ratio(BASE, EXPERT, visible)
         gap = g.visible_speedup.estimate / max(speedup.estimate, 1e-9)
         expert_gap = expert_visible.estimate / max(expert.estimate, 1e-9)
-        if (not identical_to_expert and g.visible_speedup.low > speedup.high
+        if (not identical_to_expert and not identical_to_base and g.visible_speedup.low > speedup.high
                 and gap > OVERFIT_FACTOR * max(expert_gap, 1.0)):
             flags.append("overfit")
     g.cold_speedup = m.cold_ratio(BASE, CANDIDATE, hidden, ci_method, seed)
@@ -164,6 +173,8 @@ def grade(
         flags.append("guard_failed")
     if identical_to_expert:
         flags.append("identical_to_expert")
+    if identical_to_base:
+        flags.append("identical_to_base")
     g.flags = flags
 
     if not g.correct:
@@ -189,4 +200,6 @@ def grade(
     else:
         g.opt = INCONCLUSIVE
         g.reason = f"CIs straddle the thresholds after {m.blocks} blocks ({m.stop_reason})"
+    if identical_to_base:
+        g.reason = f"no source file changed (identical to base); timed A/A: {measured.fmt()}"
     return g

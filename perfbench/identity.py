@@ -1,4 +1,7 @@
-"""Is a candidate's source the expert's? Then its share of the expert's speedup is 1 by identity.
+"""Is a candidate's source the expert's, or base's? Then its grade follows by identity.
+
+A candidate identical to the expert gets share 1; one identical to base (no change to any
+non-test file) gets speedup 1.
 
 Two processes of the same code still differ in timing by noise; grading a byte-identical
 candidate (the gold control, or an agent that found the expert's exact change) on that noise
@@ -62,5 +65,22 @@ def same_source_as_expert(git_dir: Path, base_commit: str, opt_commit: str, patc
             return False
         repos.export_tree(git_dir, opt_commit, work / "opt")
         return tree_blobs(work / "tree", test_paths) == tree_blobs(work / "opt", test_paths)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def same_source_as_base(git_dir: Path, base_commit: str, patch: str, test_paths: list[str]) -> bool:
+    """True when ``patch`` changes no non-test file of base (an empty or tests-only patch)."""
+    if not patch.strip():
+        return True
+    work = Path(tempfile.mkdtemp(prefix="pb-identity-"))
+    try:
+        repos.export_tree(git_dir, base_commit, work / "base")
+        shutil.copytree(work / "base", work / "tree", symlinks=True)
+        try:
+            apply_patch(patch, work / "tree")
+        except PatchError:
+            return False
+        return tree_blobs(work / "tree", test_paths) == tree_blobs(work / "base", test_paths)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -62,6 +62,7 @@ def test_controls_and_hostile_patches(evaluate_mini, patches):
     assert "identical_to_expert" not in r["good"]["flags"]
     assert r["empty"]["opt"] == "FAIL" and r["empty"]["improved"] is False
     assert r["empty"]["correct"] is True
+    assert "identical_to_base" in r["empty"]["flags"] and r["empty"]["measured_speedup"]["n_blocks"] >= 3
     assert r["wrong"]["correct"] is False and r["wrong"]["opt"] == "FAIL"
     assert "expected" in r["wrong"]["correct_detail"]
     assert r["slow"]["improved"] is False and r["slow"]["speedup"]["high"] < 1.0

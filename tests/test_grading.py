@@ -85,6 +85,17 @@ def test_overfit_is_relative_to_the_experts_own_visible_gain():
     assert "overfit" in run_grade(measurement(t)).flags
 
 
+def test_identical_to_base_fails_by_identity_whatever_the_noise():
+    # Noise that makes the unchanged candidate look 10% faster cannot turn it into a pass.
+    m = measurement(times(11, 10, 10), noise=0.005)
+    g = grade(build=VariantBuild(CANDIDATE, True, apply_method="git apply"), measurement=m,
+              correctness=CorrectnessResult(True), expert_correctness=CorrectnessResult(True),
+              guard=GuardResult(True, True), thresholds=Grading(min_speedup=1.05), identical_to_base=True)
+    assert g.opt == FAIL and not g.improved and "identical_to_base" in g.flags
+    assert g.speedup.estimate == 1.0 and g.speedup.method == "identity"
+    assert g.measured_speedup.estimate > 1.05 and "identical to base" in g.reason
+
+
 def test_preempted_processes_flag_contended():
     m = measurement(times(10, 5, 5))
     assert "contended" not in run_grade(m).flags  # no CPU figures: nothing to say

@@ -5,7 +5,7 @@ from pathlib import Path
 from gitrepo_factory import RepoBuilder
 
 from perfbench import repos
-from perfbench.identity import same_source_as_expert
+from perfbench.identity import same_source_as_base, same_source_as_expert
 
 
 def _history(tmp_path: Path, attributes: str | None) -> tuple[Path, str, str]:
@@ -37,3 +37,12 @@ def test_other_patches_are_not_identical(tmp_path: Path):
     tests_only = ("--- a/tests/test_m.py\n+++ b/tests/test_m.py\n@@ -1,2 +1,2 @@\n def test_f():\n"
                   "-    assert True\n+    assert 1\n")
     assert not same_source_as_expert(git_dir, base, opt, tests_only, ["tests"])
+
+
+def test_empty_and_tests_only_patches_are_identical_to_base(tmp_path: Path):
+    git_dir, base, opt = _history(tmp_path, "*.py text eol=crlf\n")
+    assert same_source_as_base(git_dir, base, "", ["tests"])
+    tests_only = ("--- a/tests/test_m.py\n+++ b/tests/test_m.py\n@@ -1,2 +1,2 @@\n def test_f():\n"
+                  "-    assert True\n+    assert 1\n")
+    assert same_source_as_base(git_dir, base, tests_only, ["tests"])
+    assert not same_source_as_base(git_dir, base, repos.diff(git_dir, base, opt), ["tests"])
