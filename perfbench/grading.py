@@ -123,8 +123,10 @@ def grade(
         speedup = RatioEstimate(1.0, 1.0, 1.0, speedup.n_blocks, "identity")
         share = RatioEstimate(1 / expert.estimate, 1 / expert.high, 1 / expert.low, expert.n_blocks, "identity")
     if identical_to_expert:
-        # The same source as the expert's: the share is 1 by identity, not by measurement.
+        # The same source as the expert's: the share is 1 by identity, not by measurement, and
+        # expert and candidate are two timings of one program, so the speedup pools them.
         share = RatioEstimate(1.0, 1.0, 1.0, share.n_blocks, "identity")
+        speedup = m.pooled_ratio(BASE, [EXPERT, CANDIDATE], hidden, ci_method, seed)
     g = Grade(
         applied=True, built=True, correct=bool(correctness.correct), improved=False, opt=FAIL, opt_gso=False,
         reason="", apply_method=build.apply_method, correct_detail=correctness.detail, guard=guard_info,

@@ -146,3 +146,14 @@ def test_identical_to_expert_share_is_one_by_identity():
               identical_to_expert=True)
     assert g.share_of_expert.low == 1.0 and g.share_of_expert.method == "identity"
     assert g.opt == PASS and "identical_to_expert" in g.flags
+
+
+def test_identical_to_expert_pools_the_two_timings_of_one_program():
+    m = measurement(times(11, 10, 10), blocks=12, noise=0.06, seed=5)
+    alone = m.ratio(BASE, CANDIDATE, ["hidden"], "t", 0)
+    g = grade(build=VariantBuild(CANDIDATE, True), measurement=m, correctness=CorrectnessResult(True),
+              expert_correctness=CorrectnessResult(True), guard=GuardResult(True, True), thresholds=Grading(),
+              identical_to_expert=True)
+    assert g.speedup.n_blocks == alone.n_blocks
+    assert g.speedup.half_width < alone.half_width  # two timings of the same code per block
+    assert 1.0 < g.speedup.estimate < 1.25
