@@ -28,7 +28,7 @@ from .patches import touched_paths
 from .records import Instance
 from .reports import atomic_write_json, write_timings
 from .sandbox import make_backend
-from .sandbox.base import BASE, EXPERT, Limits
+from .sandbox.base import BASE, CANDIDATE, EXPERT, Limits
 
 log = logging.getLogger(__name__)
 
@@ -90,21 +90,32 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
         warnings: list[str] = []
         if inst.guard_tests:
             events.stage("guard tests")
-            touched = set(touched_paths(inst.expert_patch or repos.diff(mirror, inst.base_commit, inst.opt_commit)))
-            for test_id in inst.guard_tests:
-                if test_id.split("::")[0] in touched:
-                    # Evaluation runs base's copy of test files: a test the expert rewrote may fail there.
-                    warnings.append(f"guard test {test_id} is in a file the expert commit changes; "
-                                    "make sure base's version of it passes on the expert's code")
+            expert_patch = inst.expert_patch or repos.diff(mirror, inst.base_commit, inst.opt_commit)
+            touched = set(touched_paths(expert_patch))
+            rewritten = [t for t in inst.guard_tests if t.split("::")[0] in touched]
+            for test_id in rewritten:
+                warnings.append(f"guard test {test_id} is in a file the expert commit changes; "
+                                "it is checked with base's version of the file on the expert's code")
             tlimits = Limits(timeout_s=600, memory_mb=config.limits.memory_mb, cpus=config.limits.cpus)
-            for variant in (BASE, EXPERT):
+            variants = [BASE, EXPERT]
+            if rewritten:
+                # Evaluation runs base's copy of the test files on every candidate: build the expert
+                # patch as a candidate, so that a test the expert rewrote cannot fail the gold patch.
+                events.stage("building the expert patch as a candidate")
+                gold = backend.prepare_candidate(expert_patch)
+                if not gold.ok:
+                    reasons.append(f"the expert patch does not build as a candidate: {gold.error}")
+                else:
+                    variants.append(CANDIDATE)
+            for variant in variants:
                 started = time.monotonic()
                 g = run_guard_tests(backend, inst.guard_tests, tlimits, log_dir / f"tests-{variant}.log", variant)
                 # Their duration too: a guard that takes minutes makes every evaluation slow.
                 guard[variant] = {"passed": g.passed, "detail": g.detail,
                                   "seconds": round(time.monotonic() - started, 1)}
                 if not g.passed:
-                    reasons.append(f"guard tests fail at {variant}: {g.detail}")
+                    where = "on the expert's code with base's test files" if variant == CANDIDATE else f"at {variant}"
+                    reasons.append(f"guard tests fail {where}: {g.detail}")
             if reasons:
                 return ValidationResult(inst.instance_id, False, reasons, {"guard": guard, "reasons": reasons,
                                                                            "valid": False})

@@ -41,3 +41,29 @@ def test_validate_twice_keeps_history_timings_and_seed_fingerprint(mini, tmp_pat
     assert "another evaluation seed" in (stale_seed_warning(changed, changed.get(iid)) or "")
     res = CliRunner().invoke(main, [*args[:-2], "--run-id", "v2", "--max-blocks", "2"])
     assert "another evaluation seed" in res.output + caplog.text, res.output
+
+
+@pytest.mark.integration
+def test_guard_tests_the_expert_rewrote_are_checked_as_gold_is_graded(tmp_path):
+    """The expert changes count_pairs([]) and its test: base's test then fails on the expert's code,
+    which is how evaluation would grade the gold patch; validation must say so."""
+    import minidata
+
+    ds, record = minidata.make_dataset(tmp_path, size=120)
+    repo = tmp_path / "mini-repo"
+    minidata.git(repo, "checkout", "-q", "-b", "rewrite", record["base_commit"])
+    core = minidata.OPT_CORE.replace('    counts = {}\n', '    if not xs:\n        return None\n    counts = {}\n')
+    minidata.write(repo, {"src/mini/core.py": core,
+                          "tests/test_core.py": minidata.TEST_CORE.replace("== 0", "is None")})
+    minidata.git(repo, "commit", "-q", "-am", "Speed up count_pairs; None for an empty list")
+    opt2 = minidata.git(repo, "rev-parse", "HEAD")
+    path = ds / record["instance_id"] / "instance.json"
+    data = json.loads(path.read_text())
+    data["opt_commit"] = opt2
+    path.write_text(json.dumps(data))
+    res = CliRunner().invoke(main, ["validate", "--dataset", str(ds), "--backend", "local", "--no-write",
+                                    "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"),
+                                    "--min-blocks", "2", "--max-blocks", "2", "--run-id", "g"])
+    summary = json.loads((tmp_path / "runs" / "g" / "validation.json").read_text())
+    reasons = summary["instances"][record["instance_id"]]["reasons"]
+    assert any("on the expert's code with base's test files" in r for r in reasons), (reasons, res.output)
