@@ -31,6 +31,16 @@ def test_every_record_passes_the_schema(dataset):
         assert inst.validation.get("speedup"), f"{inst.instance_id} was never validated"
 
 
+def test_every_instance_held_in_two_validation_runs_under_the_release_seed(dataset):
+    from perfbench.validate import held_every_time, seed_digest
+
+    for inst in dataset:
+        record = inst.validation
+        assert record.get("seed_digest") == seed_digest(dataset.eval_seed, inst), inst.instance_id
+        assert held_every_time(record, 2), inst.instance_id
+        assert record["history"][0].get("seed_digest") == record["seed_digest"], inst.instance_id
+
+
 def test_workloads_compile_and_define_setup_and_run(dataset):
     for inst in dataset:
         for w in inst.workloads:
