@@ -49,21 +49,28 @@ def same_source_as_expert(git_dir: Path, base_commit: str, opt_commit: str, patc
                           test_paths: list[str]) -> bool:
     """True when base + ``patch`` has exactly the expert's non-test files.
 
-    Both sides are compared as exported trees, not as git objects: ``git archive`` applies
-    the repository's ``.gitattributes`` (line endings, export-subst), so a blob id from
-    ``ls-tree`` can differ from the very same file as the candidate sees it, and line
-    endings are normalised since a patch applied to a CRLF tree leaves mixed endings.
+    The expert's side is made the way the candidate's is: base exported with ``git archive``,
+    then the expert's diff applied. Exporting the expert commit instead would differ wherever
+    ``.gitattributes`` rewrites files on export (``export-subst`` puts the commit's own hash
+    into version files; ``eol`` converts line endings). Line endings are also normalised, since
+    a patch applied to a CRLF tree leaves mixed endings.
     """
     if not patch.strip():
         return False
     work = Path(tempfile.mkdtemp(prefix="pb-identity-"))
     try:
-        repos.export_tree(git_dir, base_commit, work / "tree")
+        repos.export_tree(git_dir, base_commit, work / "base")
+        shutil.copytree(work / "base", work / "tree", symlinks=True)
+        shutil.copytree(work / "base", work / "opt", symlinks=True)
         try:
             apply_patch(patch, work / "tree")
         except PatchError:
             return False
-        repos.export_tree(git_dir, opt_commit, work / "opt")
+        try:
+            apply_patch(repos.diff(git_dir, base_commit, opt_commit), work / "opt")
+        except PatchError:
+            shutil.rmtree(work / "opt")
+            repos.export_tree(git_dir, opt_commit, work / "opt")
         return tree_blobs(work / "tree", test_paths) == tree_blobs(work / "opt", test_paths)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -46,3 +46,15 @@ def test_empty_and_tests_only_patches_are_identical_to_base(tmp_path: Path):
                   "-    assert True\n+    assert 1\n")
     assert same_source_as_base(git_dir, base, tests_only, ["tests"])
     assert not same_source_as_base(git_dir, base, repos.diff(git_dir, base, opt), ["tests"])
+
+
+def test_export_subst_version_files_do_not_hide_identity(tmp_path: Path):
+    # versioneer-style: the version file gets the exported commit's hash; base + expert patch
+    # and the expert commit's own export differ there, the code does not.
+    b = RepoBuilder(tmp_path / "repo")
+    base = b.commit("Add f", {".gitattributes": "pkg/_version.py export-subst\n", "pkg/__init__.py": "",
+                              "pkg/_version.py": 'full = "$Format:%H$"\n',
+                              "pkg/m.py": "def f(xs):\n    return sorted(xs)\n"})
+    opt = b.commit("Speed up f", {"pkg/m.py": "def f(xs):\n    return list(xs)\n"})
+    git_dir = b.path / ".git"
+    assert same_source_as_expert(git_dir, base, opt, repos.diff(git_dir, base, opt), ["tests"])
