@@ -240,6 +240,8 @@ INSTANCES = [
             "tests/test_stats.py::test_ewma_unadjusted_recursion",
         ],
         expected="~1.35x",
+        # A 1.3x expert is too close to the default 1.2x bar for a 2-core CI machine's noise.
+        grading={"min_speedup": 1.1},
     ),
     InstanceSpec(
         key="bins",
@@ -910,7 +912,7 @@ def readme(instances: dict, made: list) -> str:
     changes = {
         "unique": "set instead of list scan (O(n k) -> O(n))",
         "text": "compiled regex instead of a per-character loop",
-        "ewma": "hoist `1 - alpha` and the `adjust` branch out of the loop",
+        "ewma": "hoist `1 - alpha` and the `adjust` branch out of the loop (min_speedup 1.1)",
         "bins": "`bisect_right` instead of a linear scan of the edges",
         "path_length": "`dx * dx` instead of `dx ** 2`, `from math import sqrt` (micro-optimisation; min_speedup 1.05)",
     }
