@@ -257,7 +257,15 @@ class Evaluator:
     # ---- run summary ----------------------------------------------------
 
     def write_summary(self, model: str, preds: list[Prediction]) -> dict[str, Any]:
-        loaded = [self.layout.load_report(model, p.instance_id) for p in preds]
+        """The model's run summary over every report of the run, not only this invocation's:
+        re-running a few instances (``--instance-ids --rerun``) must not shrink the summary."""
+        ids = [p.instance_id for p in preds]
+        model_dir = self.layout.model_dir(model)
+        known = {inst.instance_id for inst in self.dataset}
+        if model_dir.is_dir():
+            ids += sorted(d.name for d in model_dir.iterdir()
+                          if d.name in known and d.name not in ids and (d / reports.REPORT_FILE).exists())
+        loaded = [self.layout.load_report(model, i) for i in ids]
         reps = [r for r in loaded if r is not None]
         summary = {
             "schema": reports.SCHEMA_VERSION,

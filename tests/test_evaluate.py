@@ -120,3 +120,29 @@ def test_cli_errors_are_one_line_and_keep_reports(mini, tmp_path):
                                "--run-id", "r1", "--runs-dir", str(tmp_path / "runs")])
     assert res.exit_code == 2 and "not found" in res.output
     assert json.loads((tmp_path / "runs" / "r1" / "m" / rec["instance_id"] / "report.json").read_text()) == report
+
+
+def test_summary_covers_every_report_of_the_run_after_a_partial_rerun(tmp_path):
+    """Re-running a few instances of a run must not shrink its summary to those instances."""
+    import json as _json
+    from pathlib import Path
+
+    from conftest import quick_config
+
+    from perfbench.datasets import load_dataset
+    from perfbench.evaluate import Evaluator
+    from perfbench.records import Prediction
+    from perfbench.reports import SCHEMA_VERSION
+
+    root = Path(__file__).resolve().parent.parent / "instances" / "examples"
+    ds = load_dataset(root)
+    ev = Evaluator(ds, quick_config(tmp_path, "partial"))
+    ids = [inst.instance_id for inst in ds][:3]
+    for iid in ids:
+        report = {"schema": SCHEMA_VERSION, "instance_id": iid, "opt": "PASS", "applied": True, "built": True, "correct": True,
+                  "improved": True, "opt_gso": True, "flags": [], "status": "done"}
+        path = ev.layout.report_path("m", iid)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_json.dumps(report))
+    summary = ev.write_summary("m", [Prediction(ids[0], "m", "")])
+    assert sorted(summary["instances"]) == sorted(ids)
