@@ -26,7 +26,7 @@ from .correctness import CorrectnessResult, GuardResult, compare_results, run_gu
 from .datasets import Dataset
 from .errors import PerfbenchError
 from .grading import Grade, failed, grade
-from .identity import same_source_as_base, same_source_as_expert
+from .identity import source_identity
 from .measure.protocol import MeasureConfig, Measurement, Protocol, TimedWorkload
 from .records import Instance, Prediction
 from .sandbox import make_backend
@@ -245,13 +245,10 @@ class Evaluator:
                 self.events.stage("guard tests")
                 guard = run_guard_tests(backend, inst.guard_tests, Limits(timeout_s=600, memory_mb=cfg.limits.memory_mb,
                                         max_procs=cfg.limits.max_procs, cpus=cfg.limits.cpus), log_dir / "tests.log")
-            identical = same_source_as_expert(mirror, inst.base_commit, inst.opt_commit, pred.model_patch,
-                                              inst.test_paths)
-            unchanged = not identical and same_source_as_base(mirror, inst.base_commit, pred.model_patch,
-                                                              inst.test_paths)
+            identity = source_identity(mirror, inst.base_commit, inst.opt_commit, pred.model_patch, inst.test_paths)
             g: Grade = grade(build=cand, measurement=m, correctness=correctness, expert_correctness=expert_ok,
                              guard=guard, thresholds=inst.grading, ci_method=cfg.measure.ci_method, seed=cfg.measure.seed,
-                             identical_to_expert=identical, identical_to_base=unchanged)
+                             identical_to_expert=identity == "expert", identical_to_base=identity == "base")
             return {**info, **g.to_dict(), "measurement": _measurement_dict(m, cfg.measure, cfg.limits)}
 
     # ---- run summary ----------------------------------------------------

@@ -45,9 +45,20 @@ def tree_blobs(tree: Path, test_paths: list[str]) -> dict[str, str]:
     return out
 
 
-def same_source_as_expert(git_dir: Path, base_commit: str, opt_commit: str, patch: str,
-                          test_paths: list[str]) -> bool:
-    """True when base + ``patch`` has exactly the expert's non-test files.
+def _patched(base: Path, dest: Path, patch: str) -> bool:
+    """Copy the exported ``base`` to ``dest`` and apply ``patch`` there; False if it does not apply."""
+    shutil.copytree(base, dest, symlinks=True)
+    try:
+        apply_patch(patch, dest)
+    except PatchError:
+        return False
+    return True
+
+
+def source_identity(git_dir: Path, base_commit: str, opt_commit: str, patch: str,
+                    test_paths: list[str]) -> str | None:
+    """``"base"`` when ``patch`` changes no non-test file, ``"expert"`` when base + ``patch`` has
+    exactly the expert's non-test files, else None; base is exported once for both questions.
 
     The expert's side is made the way the candidate's is: base exported with ``git archive``,
     then the expert's diff applied. Exporting the expert commit instead would differ wherever
@@ -56,38 +67,30 @@ def same_source_as_expert(git_dir: Path, base_commit: str, opt_commit: str, patc
     a patch applied to a CRLF tree leaves mixed endings.
     """
     if not patch.strip():
-        return False
+        return "base"
     work = Path(tempfile.mkdtemp(prefix="pb-identity-"))
     try:
         repos.export_tree(git_dir, base_commit, work / "base")
-        shutil.copytree(work / "base", work / "tree", symlinks=True)
-        shutil.copytree(work / "base", work / "opt", symlinks=True)
-        try:
-            apply_patch(patch, work / "tree")
-        except PatchError:
-            return False
-        try:
-            apply_patch(repos.diff(git_dir, base_commit, opt_commit), work / "opt")
-        except PatchError:
-            shutil.rmtree(work / "opt")
+        if not _patched(work / "base", work / "tree", patch):
+            return None
+        candidate = tree_blobs(work / "tree", test_paths)
+        if not _patched(work / "base", work / "opt", repos.diff(git_dir, base_commit, opt_commit)):
+            shutil.rmtree(work / "opt", ignore_errors=True)
             repos.export_tree(git_dir, opt_commit, work / "opt")
-        return tree_blobs(work / "tree", test_paths) == tree_blobs(work / "opt", test_paths)
+        if candidate == tree_blobs(work / "opt", test_paths):
+            return "expert"
+        return "base" if candidate == tree_blobs(work / "base", test_paths) else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def same_source_as_base(git_dir: Path, base_commit: str, patch: str, test_paths: list[str]) -> bool:
+def same_source_as_expert(git_dir: Path, base_commit: str, opt_commit: str, patch: str,
+                          test_paths: list[str]) -> bool:
+    """True when base + ``patch`` has exactly the expert's non-test files."""
+    return source_identity(git_dir, base_commit, opt_commit, patch, test_paths) == "expert"
+
+
+def same_source_as_base(git_dir: Path, base_commit: str, opt_commit: str, patch: str,
+                        test_paths: list[str]) -> bool:
     """True when ``patch`` changes no non-test file of base (an empty or tests-only patch)."""
-    if not patch.strip():
-        return True
-    work = Path(tempfile.mkdtemp(prefix="pb-identity-"))
-    try:
-        repos.export_tree(git_dir, base_commit, work / "base")
-        shutil.copytree(work / "base", work / "tree", symlinks=True)
-        try:
-            apply_patch(patch, work / "tree")
-        except PatchError:
-            return False
-        return tree_blobs(work / "tree", test_paths) == tree_blobs(work / "base", test_paths)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return source_identity(git_dir, base_commit, opt_commit, patch, test_paths) == "base"

@@ -41,11 +41,11 @@ def test_other_patches_are_not_identical(tmp_path: Path):
 
 def test_empty_and_tests_only_patches_are_identical_to_base(tmp_path: Path):
     git_dir, base, opt = _history(tmp_path, "*.py text eol=crlf\n")
-    assert same_source_as_base(git_dir, base, "", ["tests"])
+    assert same_source_as_base(git_dir, base, opt, "", ["tests"])
     tests_only = ("--- a/tests/test_m.py\n+++ b/tests/test_m.py\n@@ -1,2 +1,2 @@\n def test_f():\n"
                   "-    assert True\n+    assert 1\n")
-    assert same_source_as_base(git_dir, base, tests_only, ["tests"])
-    assert not same_source_as_base(git_dir, base, repos.diff(git_dir, base, opt), ["tests"])
+    assert same_source_as_base(git_dir, base, opt, tests_only, ["tests"])
+    assert not same_source_as_base(git_dir, base, opt, repos.diff(git_dir, base, opt), ["tests"])
 
 
 def test_export_subst_version_files_do_not_hide_identity(tmp_path: Path):
