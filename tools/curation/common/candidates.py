@@ -1,9 +1,9 @@
 """List mined candidate speed-up commits of our part-B repositories (working aid)."""
 import sys
+from pathlib import Path
 from perfbench.mining import find_candidates, ScanConfig
 
-REPOS = ["chardet+chardet", "pygments+pygments", "lark-parser+lark", "eliben+pycparser", "davidhalter+parso",
-         "dateutil+dateutil", "Textualize+rich", "yaml+pyyaml", "simplejson+simplejson"]
+REPOS = sorted(p.name for p in Path("/work/.mirror").glob("*+*"))  # every fetched mirror
 
 since = "2014-01-01"
 args = [a for a in sys.argv[1:]]

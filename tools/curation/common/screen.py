@@ -2,7 +2,7 @@
 
     python screen.py OWNER+NAME SHA WORKLOAD.py [WORKLOAD.py ...] [--pp src] [--seed N] [--venv-base DIR --venv-opt DIR]
 
-Exports parent and commit with `git archive` under /tmp/pbD/trees, runs each workload in a fresh
+Exports parent and commit with `git archive` under $TREES (default /tmp/pb/trees), runs each workload in a fresh
 process per variant (setup untimed, run timed: min of a few repeats), prints per-call times, the
 ratio, and whether the results' digests agree.
 """
@@ -16,7 +16,7 @@ import tarfile
 import io
 from pathlib import Path
 
-ROOT = Path("/tmp/pbD/trees")
+ROOT = Path(os.environ.get("TREES", "/tmp/pb/trees"))
 HARNESS = Path(__file__).resolve().parents[3] / "harness"
 
 CHILD = r'''

@@ -12,7 +12,7 @@ inst = json.loads((Path(sys.argv[1]) / "instance.json").read_text())
 py = sys.argv[2]
 repo = inst["repo"].replace("/", "+")
 for label in ("base_commit", "opt_commit"):
-    tree = Path("/tmp/pbD/trees") / repo / inst[label][:12]
+    tree = Path(os.environ.get("TREES", "/tmp/pb/trees")) / repo / inst[label][:12]
     pp = os.pathsep.join(str(tree / p) for p in inst["env"].get("pythonpath", []))
     cmd = inst.get("test_command", "python -m pytest -q -p no:cacheprovider").split()
     cmd[0] = py

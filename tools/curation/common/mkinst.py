@@ -1,9 +1,10 @@
-"""Render an instance.json from a spec and the git mirror (part B working aid).
+"""Render an instance.json from a spec and the git mirror (working aid of curation parts B, C and D).
 
-Usage: python tools/curation/partB/mkinst.py SPEC.json [...]   (writes into $STAGE, default /tmp/pbB/ds)
-       python tools/curation/partB/mkinst.py --promote ID [...]   (copies a validated staged folder to instances/v1)
+Usage: python tools/curation/common/mkinst.py SPEC.json [...]   (writes into $STAGE, default /tmp/pb/ds)
+       python tools/curation/common/mkinst.py --promote ID [...] [--force]   (copies a validated staged folder to instances/v1;
+       refuses to replace a folder whose validation record is newer than the staged one unless --force)
 
-A spec (tools/curation/partB/specs/<id>.json) holds what we write: the intro of the problem
+A spec (tools/curation/part*/specs/<id>.json) holds what we write: the intro of the problem
 statement, env, guard tests, workload names and descriptions, metadata api/kind. The script adds
 what the repository says (base commit = parent of opt, created_at, patch size) and appends the
 visible workload's code to the problem statement. Workload files live in STAGE/<id>/workloads/.
@@ -18,10 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 DATASET = ROOT / "instances" / "v1"
-STAGE = Path(os.environ.get("STAGE", "/tmp/pbB/ds"))
+STAGE = Path(os.environ.get("STAGE", "/tmp/pb/ds"))
 MIRROR = "/work/.mirror/{owner}+{name}/repo"
-MINE = {"chardet/chardet", "pygments/pygments", "lark-parser/lark", "eliben/pycparser", "davidhalter/parso",
-        "dateutil/dateutil", "Textualize/rich", "yaml/pyyaml", "simplejson/simplejson"}
 
 TAIL = ("\n\nThe workload below shows the kind of call that is slow. `setup(seed)` builds the inputs "
         "(not timed) and `run(data)` is the timed call. Your change will be timed on this workload and "
@@ -38,7 +37,6 @@ def git(repo, *args):
 def render(spec_path):
     spec = json.loads(Path(spec_path).read_text())
     repo = spec["repo"]
-    assert repo in MINE, repo
     opt = git(repo, "rev-parse", spec["opt"] + "^{commit}").strip()
     base = git(repo, "rev-parse", opt + "^").strip()
     owner, name = repo.split("/")
@@ -93,11 +91,15 @@ def render(spec_path):
 def promote(iid):
     src = STAGE / iid
     data = json.loads((src / "instance.json").read_text())
-    assert data["repo"] in MINE
     v = data.get("validation") or {}
     if not v.get("valid"):
         sys.exit(f"{iid}: not validated as valid; not promoted")
     dest = DATASET / iid
+    if (dest / "instance.json").exists():
+        old = json.loads((dest / "instance.json").read_text()).get("validation") or {}
+        if old.get("date", "") > v.get("date", "") and "--force" not in sys.argv:
+            sys.exit(f"{iid}: instances/v1 holds a newer validation ({old.get('date')}) than the stage "
+                     f"({v.get('date')}); not overwritten (use --force)")
     tmp = DATASET / f".{iid}.tmp"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -111,6 +113,7 @@ def promote(iid):
 if __name__ == "__main__":
     args = sys.argv[1:]
     if args and args[0] == "--promote":
+        args = [a for a in args if a != "--force"]
         DATASET.mkdir(parents=True, exist_ok=True)
         for a in args[1:]:
             promote(a)
