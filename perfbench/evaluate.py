@@ -58,9 +58,14 @@ class Events:
     def instance_finished(self, model: str, instance_id: str, report: dict[str, Any]) -> None: ...
 
 
+def release_seed(eval_seed: int, instance: Instance) -> int:
+    """The seed an instance's hidden workloads derive from: its own, else the dataset's."""
+    return instance.hidden_seed if instance.hidden_seed is not None else eval_seed
+
+
 def hidden_seed(eval_seed: int, instance: Instance, workload: str) -> int:
     """The secret seed of a hidden workload: fixed per dataset release, never shown to agents."""
-    base = instance.hidden_seed if instance.hidden_seed is not None else eval_seed
+    base = release_seed(eval_seed, instance)
     digest = hashlib.sha256(f"{base}:{instance.instance_id}:{workload}".encode()).digest()
     return int.from_bytes(digest[:4], "big") % (2**31 - 1) + 1
 

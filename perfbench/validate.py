@@ -22,7 +22,7 @@ from . import __version__, repos
 from .correctness import compare_results, run_guard_tests
 from .datasets import INSTANCE_FILE, Dataset
 from .errors import PerfbenchError
-from .evaluate import EvalConfig, Events, hidden_seed, machine_info, repo_cache_for
+from .evaluate import EvalConfig, Events, hidden_seed, machine_info, release_seed, repo_cache_for
 from .measure.protocol import CONTROL, MeasureConfig, Protocol, TimedWorkload
 from .patches import touched_paths
 from .records import Instance
@@ -38,8 +38,7 @@ HISTORY_KEEP = 10  # earlier validation runs summarised in a record
 
 def seed_digest(eval_seed: int, inst: Instance) -> str:
     """A fingerprint of the seed the hidden workloads were validated with (the seed itself stays secret)."""
-    base = inst.hidden_seed if inst.hidden_seed is not None else eval_seed
-    return hashlib.sha256(f"perfbench-seed:{base}".encode()).hexdigest()[:12]
+    return hashlib.sha256(f"perfbench-seed:{release_seed(eval_seed, inst)}".encode()).hexdigest()[:12]
 
 
 def stale_seed_warning(dataset: Dataset, inst: Instance) -> str | None:
