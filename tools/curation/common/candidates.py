@@ -1,4 +1,4 @@
-"""List mined candidate speed-up commits of our part-B repositories (working aid)."""
+"""List mined candidate speed-up commits of every fetched mirror, or of those named (working aid)."""
 import sys
 from pathlib import Path
 from perfbench.mining import find_candidates, ScanConfig

@@ -1,4 +1,4 @@
-"""Render an instance.json from a spec and the git mirror (working aid of curation parts B, C and D).
+"""Render an instance.json from a spec and the git mirror (working aid of every curation part).
 
 Usage: python tools/curation/common/mkinst.py SPEC.json [...]   (writes into $STAGE, default /tmp/pb/ds)
        python tools/curation/common/mkinst.py --promote ID [...] [--force]   (copies a validated staged folder to instances/v1;
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 DATASET = ROOT / "instances" / "v1"
 STAGE = Path(os.environ.get("STAGE", "/tmp/pb/ds"))
-MIRROR = "/work/.mirror/{owner}+{name}/repo"
+MIRROR = os.environ.get("PERFBENCH_REPO_URL", "/work/.mirror/{owner}+{name}/repo")
 
 TAIL = ("\n\nThe workload below shows the kind of call that is slow. `setup(seed)` builds the inputs "
         "(not timed) and `run(data)` is the timed call. Your change will be timed on this workload and "
@@ -30,7 +30,7 @@ TAIL = ("\n\nThe workload below shows the kind of call that is slow. `setup(seed
 
 def git(repo, *args):
     owner, name = repo.split("/")
-    gd = MIRROR.format(owner=owner, name=name)
+    gd = MIRROR.format(owner=owner, name=name, repo=repo)
     return subprocess.run(["git", "--git-dir", gd, *args], check=True, capture_output=True, text=True).stdout
 
 
