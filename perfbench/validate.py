@@ -24,6 +24,7 @@ from .datasets import INSTANCE_FILE, Dataset
 from .errors import PerfbenchError
 from .evaluate import EvalConfig, Events, hidden_seed, machine_info, release_seed, repo_cache_for
 from .measure.protocol import CONTROL, MeasureConfig, Protocol, TimedWorkload
+from .measure.stats import RatioEstimate
 from .patches import touched_paths
 from .records import Instance
 from .reports import atomic_write_json, write_timings
@@ -34,6 +35,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 1.2
 HISTORY_KEEP = 10  # earlier validation runs summarised in a record
+
+
+def blocks_hint(est: RatioEstimate, threshold: float) -> str:
+    """How far a failed lower bound is from holding, in blocks: tells noise from a gain that is too small."""
+    needed = est.blocks_to_clear(threshold)
+    if needed is None:
+        return " (the estimate itself is not above it)"
+    return f" (at this noise about {needed} blocks would clear it)"
 
 
 def seed_digest(eval_seed: int, inst: Instance) -> str:
@@ -140,7 +149,8 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
             if not same:
                 reasons.append(f"{w.name}: base and expert results differ ({agree.per_workload.get(w.name)})")
             elif not ok and not w.visible:
-                reasons.append(f"{w.name}: expert speedup {est.fmt()} has lower bound under {threshold}x")
+                reasons.append(f"{w.name}: expert speedup {est.fmt()} has lower bound under {threshold}x"
+                               f"{blocks_hint(est, threshold)}")
         hidden = [w.name for w in m.workloads if not w.visible] or [w.name for w in m.workloads]
         overall = m.ratio(BASE, EXPERT, hidden, method, seed)
         record = {
@@ -168,7 +178,8 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
             record["control"] = m.ratio(BASE, CONTROL, hidden, method, seed).to_dict()
         valid = not reasons and overall.low >= threshold
         if overall.low < threshold and not any("lower bound" in r for r in reasons):
-            reasons.append(f"instance expert speedup {overall.fmt()} has lower bound under {threshold}x")
+            reasons.append(f"instance expert speedup {overall.fmt()} has lower bound under {threshold}x"
+                           f"{blocks_hint(overall, threshold)}")
         record["valid"] = valid
         record["reasons"] = reasons
         record["warnings"] = warnings

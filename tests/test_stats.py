@@ -42,3 +42,15 @@ def test_wilson():
     lo, hi = stats.wilson_interval(5, 10)
     assert lo < 0.5 < hi
     assert stats.wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_blocks_to_clear_scales_with_the_square_of_the_width():
+    # 1.3x [1.2, 1.41] at 30 blocks: the lower bound sits at 1.2; clearing 1.25 needs the log
+    # half-width to shrink from ln(1.41/1.2)/2 to ln(1.3/1.25), i.e. about 4x as many blocks.
+    est = stats.RatioEstimate(1.3, 1.2, 1.41, 30, "t")
+    n = est.blocks_to_clear(1.25)
+    expected = 30 * (math.log(1.41 / 1.2) / 2 / math.log(1.3 / 1.25)) ** 2
+    assert n == math.ceil(expected) and 100 < n < 140
+    assert est.blocks_to_clear(1.1) == 30  # already clear: never fewer blocks than measured
+    assert est.blocks_to_clear(1.3) is None and est.blocks_to_clear(1.4) is None  # estimate not above
+    assert stats.RatioEstimate(1.3, 0.0, math.inf, 1, "t").blocks_to_clear(1.2) is None

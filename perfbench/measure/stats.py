@@ -73,6 +73,19 @@ class RatioEstimate:
     def fmt(self) -> str:
         return f"{self.estimate:.3g}x [{self.low:.3g}, {self.high:.3g}]"
 
+    def blocks_to_clear(self, threshold: float) -> int | None:
+        """About how many blocks would put the lower bound at ``threshold``, if the estimate and the
+        per-block spread stayed as they are (the CI narrows as 1/sqrt(n)).
+
+        None when the estimate itself is not above the threshold (no number of blocks helps) or the
+        CI is unbounded. A curator's hint, not a promise: the estimate moves as blocks are added.
+        """
+        if self.estimate <= threshold or self.low <= 0 or not math.isfinite(self.high) or self.n_blocks < 2:
+            return None
+        log_half = math.log(self.high / self.low) / 2
+        margin = math.log(self.estimate / threshold)
+        return max(self.n_blocks, math.ceil(self.n_blocks * (log_half / margin) ** 2))
+
 
 def mean_ci(values: Sequence[float], method: str = "t", seed: int = 0, resamples: int = 4000) -> tuple[float, float, float]:
     """Mean of ``values`` with a 95% CI, by ``t`` or ``bootstrap``."""

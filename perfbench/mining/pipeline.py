@@ -33,8 +33,9 @@ from .. import __version__
 from ..datasets import Dataset
 from ..errors import InputError, PerfbenchError, RepositoryError
 from ..evaluate import EvalConfig, Events, machine_info
+from ..measure.stats import RatioEstimate
 from ..records import EnvSpec, Grading, Instance, Workload
-from ..validate import DEFAULT_THRESHOLD, ValidationResult, validate_instance
+from ..validate import DEFAULT_THRESHOLD, ValidationResult, blocks_hint, validate_instance
 from .commits import Candidate, Rejection, ScanConfig, ScanResult, check_repository, find_candidates
 from .instance_writer import (
     ApiInfo,
@@ -721,10 +722,8 @@ def _why_not(r: dict[str, Any], threshold: float) -> str:
     est, low, high = r.get("estimate"), r.get("low"), r.get("high")
     if est is None or low is None:
         return "no speedup measured"
-    return (
-        f"expert speedup {est:.2f}x [{low:.2f}, {high:.2f}]: lower bound {low:.2f}x "
-        f"under {threshold:g}x"
-    )
+    hint = blocks_hint(RatioEstimate(est, low, high, int(r.get("n_blocks") or 0), str(r.get("method") or "t")), threshold)
+    return f"expert speedup {est:.2f}x [{low:.2f}, {high:.2f}]: lower bound {low:.2f}x under {threshold:g}x{hint}"
 
 
 def _with_visible(held: list[GeneratedWorkload]) -> list[tuple[GeneratedWorkload, bool]]:
