@@ -25,7 +25,7 @@ from . import __version__, reports, repos
 from .correctness import CorrectnessResult, GuardResult, compare_results, run_guard_tests
 from .datasets import Dataset
 from .errors import PerfbenchError
-from .grading import Grade, failed, grade
+from .grading import Grade, Identity, VerdictStop, failed, grade
 from .identity import source_identity
 from .measure.protocol import MeasureConfig, Measurement, Protocol, TimedWorkload
 from .records import Instance, Prediction
@@ -235,25 +235,45 @@ class Evaluator:
                 return {**info, **g.to_dict()}
             if hasattr(backend, "snapshot"):
                 backend.snapshot()
-            protocol = Protocol(backend, workloads, cfg.measure, cfg.limits, progress=self.events.block)
-            self.events.stage("measuring")
-            m = protocol.measure([BASE, EXPERT, CANDIDATE])
-            reports.write_timings(log_dir / "timings.jsonl", m.samples_table())
-            self.events.stage("checking results")
-            judge_limits = Limits(timeout_s=120, memory_mb=cfg.limits.memory_mb, cpus=cfg.limits.cpus)
-            correctness = (compare_results(backend, m, CANDIDATE, judge_limits) if CANDIDATE not in m.failures
-                           and BASE not in m.failures else CorrectnessResult(None, "not compared"))
-            expert_ok = (compare_results(backend, m, EXPERT, judge_limits) if EXPERT not in m.failures
-                         and BASE not in m.failures else CorrectnessResult(None, "not compared"))
+            identity = source_identity(mirror, inst.base_commit, inst.opt_commit, pred.model_patch, inst.test_paths)
+            ident = Identity(to_expert=identity == "expert", to_base=identity == "base")
+            # Correctness first: guard tests before any timing, results right after the first
+            # block; a candidate that fails either is not measured further.
             guard = GuardResult(False, None, "guard tests disabled")
-            if cfg.guard_tests and correctness.correct and inst.guard_tests:
+            if cfg.guard_tests and inst.guard_tests:
                 self.events.stage("guard tests")
                 guard = run_guard_tests(backend, inst.guard_tests, Limits(timeout_s=600, memory_mb=cfg.limits.memory_mb,
                                         max_procs=cfg.limits.max_procs, cpus=cfg.limits.cpus), log_dir / "tests.log")
-            identity = source_identity(mirror, inst.base_commit, inst.opt_commit, pred.model_patch, inst.test_paths)
+            judge_limits = Limits(timeout_s=120, memory_mb=cfg.limits.memory_mb, max_procs=cfg.limits.max_procs,
+                                  cpus=cfg.limits.cpus)
+            checked: dict[str, CorrectnessResult] = {}
+
+            def check(m: Measurement) -> None:
+                for variant in (CANDIDATE, EXPERT):
+                    if variant not in m.failures and BASE not in m.failures:
+                        checked[variant] = compare_results(backend, m, variant, judge_limits)
+                if checked.get(CANDIDATE) is not None and checked[CANDIDATE].correct is False:
+                    m.failures.setdefault(CANDIDATE, f"incorrect: {checked[CANDIDATE].detail}")
+
+            stop = (VerdictStop(inst.grading, ident, cfg.measure.ci_method, cfg.measure.seed,
+                                cfg.measure.target_half_width) if cfg.measure.stop_rule == "verdict" else None)
+            variants = [BASE, EXPERT] + ([CANDIDATE] if guard.passed is not False else [])
+            protocol = Protocol(backend, workloads, cfg.measure, cfg.limits, progress=self.events.block,
+                                stop=stop, check=check)
+            self.events.stage("measuring")
+            m = protocol.measure(variants)
+            if guard.passed is False:
+                m.failures.setdefault(CANDIDATE, f"guard tests failed: {guard.detail}")
+            reports.write_timings(log_dir / "timings.jsonl", m.samples_table())
+            not_compared = CorrectnessResult(None, "not compared")
+            correctness = checked.get(CANDIDATE, not_compared)
+            if guard.passed is False:
+                correctness = CorrectnessResult(False, f"guard tests failed: {guard.detail}")
+            expert_ok = checked.get(EXPERT, not_compared)
             g: Grade = grade(build=cand, measurement=m, correctness=correctness, expert_correctness=expert_ok,
                              guard=guard, thresholds=inst.grading, ci_method=cfg.measure.ci_method, seed=cfg.measure.seed,
-                             identical_to_expert=identity == "expert", identical_to_base=identity == "base")
+                             level=cfg.measure.level, identical_to_expert=ident.to_expert,
+                             identical_to_base=ident.to_base)
             return {**info, **g.to_dict(), "measurement": _measurement_dict(m, cfg.measure, cfg.limits)}
 
     # ---- run summary ----------------------------------------------------
@@ -322,7 +342,7 @@ def _measurement_dict(m: Measurement, cfg: MeasureConfig, limits: Limits) -> dic
     cv = {}
     for variant in m.variants:
         for w in m.workloads:
-            values = [s.min_s for s in m.samples if s.variant == variant and s.workload == w.name and s.ok]
+            values = [s.figure for s in m.samples if s.variant == variant and s.workload == w.name and s.ok]
             cv[f"{variant}:{w.name}"] = round(stats.coefficient_of_variation(values), 5)
     return {
         "blocks": m.blocks,
@@ -342,5 +362,8 @@ def _measurement_dict(m: Measurement, cfg: MeasureConfig, limits: Limits) -> dic
         "cpu_share": m.cpu_shares(),
         "cpu_affinity": list(limits.cpus) if limits.cpus else sorted(os.sched_getaffinity(0)),
         "ci_method": cfg.ci_method,
+        "ci_level": cfg.level,
+        "stop_rule": cfg.stop_rule,
+        "looks": cfg.schedule.looks(),
         "seed": cfg.seed,
     }

@@ -77,6 +77,77 @@ def failure_flags(reason: str) -> list[str]:
     return flags
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What is known of a candidate's source before it is timed."""
+
+    to_expert: bool = False  # the same source as the expert's: share 1 by identity
+    to_base: bool = False  # no source file changed: speedup 1 by identity
+
+
+def verdict_ratios(m: Measurement, identity: Identity, ci_method: str, seed: int,
+                   level: float) -> tuple[RatioEstimate, RatioEstimate, RatioEstimate]:
+    """(speedup over base, share of the expert, expert speedup) on the hidden workloads, with
+    the identity rules applied: the intervals the verdict rests on, at ``level``."""
+    hidden = [w.name for w in m.workloads if not w.visible] or [w.name for w in m.workloads]
+    expert = m.ratio(BASE, EXPERT, hidden, ci_method, seed, level)
+    speedup = m.ratio(BASE, CANDIDATE, hidden, ci_method, seed, level)
+    share = m.ratio(EXPERT, CANDIDATE, hidden, ci_method, seed, level)
+    if identity.to_base:
+        # No source change at all (an empty patch, or one that only touches tests): the speedup is
+        # 1 by identity, and what was timed is the A/A noise of the machine, kept beside it.
+        speedup = RatioEstimate(1.0, 1.0, 1.0, speedup.n_blocks, "identity", level)
+        share = RatioEstimate(1 / expert.estimate, _inv(expert.high), _inv(expert.low), expert.n_blocks,
+                              "identity", level)
+    if identity.to_expert:
+        # The same source as the expert's: the share is 1 by identity, not by measurement, and
+        # expert and candidate are two timings of one program, so the speedup pools them.
+        share = RatioEstimate(1.0, 1.0, 1.0, share.n_blocks, "identity", level)
+        speedup = m.pooled_ratio(BASE, [EXPERT, CANDIDATE], hidden, ci_method, seed, level)
+    return speedup, share, expert
+
+
+def opt_verdict(speedup: RatioEstimate, share: RatioEstimate, thresholds: Grading) -> str:
+    """PASS when both lower bounds clear their thresholds, FAIL when an upper bound misses one."""
+    if speedup.low >= thresholds.min_speedup and share.low >= thresholds.expert_share:
+        return PASS
+    if speedup.high < thresholds.min_speedup or share.high < thresholds.expert_share:
+        return FAIL
+    return INCONCLUSIVE
+
+
+class VerdictStop:
+    """Stop rule: measure until every threshold of the verdict is decided by its interval.
+
+    Decided means: ``opt`` is PASS or FAIL, and ``improved`` (speedup vs 1) is settled: the
+    speedup's interval excludes 1, or the verdict is FAIL and the interval around 1 is already
+    narrower than ``+-target_width`` (a change too small to tell from none is not worth more
+    blocks once it has failed). Intervals are the schedule's per-look intervals, whose error
+    holds under this repeated looking (stats.LookSchedule).
+    """
+
+    def __init__(self, thresholds: Grading, identity: Identity, ci_method: str = "t", seed: int = 0,
+                 target_width: float = 0.02) -> None:
+        self.thresholds, self.identity = thresholds, identity
+        self.ci_method, self.seed, self.target_width = ci_method, seed, target_width
+
+    def decide(self, m: Measurement, active: list[str], level: float) -> str | None:
+        if CANDIDATE not in active:
+            return "candidate failed"
+        speedup, share, _ = verdict_ratios(m, self.identity, self.ci_method, self.seed, level)
+        verdict = opt_verdict(speedup, share, self.thresholds)
+        if verdict == INCONCLUSIVE:
+            return None
+        improved_known = speedup.low > IMPROVED_MARGIN or speedup.high < IMPROVED_MARGIN
+        if not improved_known and not (verdict == FAIL and speedup.half_width <= self.target_width):
+            return None
+        return f"verdict settled ({verdict}: speedup {speedup.fmt()}, share {share.fmt()})"
+
+
+def _inv(x: float) -> float:
+    return 1 / x if x > 0 else float("inf")
+
+
 def grade(
     *,
     build: VariantBuild,
@@ -87,16 +158,22 @@ def grade(
     thresholds: Grading,
     ci_method: str = "t",
     seed: int = 0,
+    level: float = 0.95,
     identical_to_expert: bool = False,
     identical_to_base: bool = False,
 ) -> Grade:
-    """Grade a candidate that applied and built; its measurement may still show failures."""
+    """Grade a candidate that applied and built; its measurement may still show failures.
+
+    ``level`` is the coverage of every interval: the measurement's per-look level when it
+    stopped on what its intervals showed (MeasureConfig.level).
+    """
     m = measurement
     hidden = [w.name for w in m.workloads if not w.visible] or [w.name for w in m.workloads]
     visible = [w.name for w in m.workloads if w.visible]
+    identity = Identity(to_expert=identical_to_expert, to_base=identical_to_base)
 
     def ratio(a: str, b: str, names: list[str]) -> RatioEstimate:
-        return m.ratio(a, b, names, ci_method, seed)
+        return m.ratio(a, b, names, ci_method, seed, level)
 
     guard_info = {"ran": guard.ran, "passed": guard.passed, "detail": guard.detail}
     if BASE in m.failures or EXPERT in m.failures:
@@ -108,25 +185,21 @@ def grade(
     expert = ratio(BASE, EXPERT, hidden)
     flags: list[str] = []
     if CANDIDATE in m.failures:
+        # Stopped early: wrong results or failing guard tests end the measurement (correctness
+        # first), as do a crash, a timeout or running out of memory.
         reason = f"candidate failed: {m.failures[CANDIDATE]}"
-        g = failed(reason, applied=True, built=True, apply_method=build.apply_method,
-                   flags=failure_flags(reason))
+        flags = failure_flags(reason)
+        if guard.passed is False:
+            flags.append("guard_failed")
+        if expert_correctness.correct is False:
+            flags.append("expert_differs")
+        g = failed(reason, applied=True, built=True, apply_method=build.apply_method, flags=flags)
+        g.correct_detail = correctness.detail
         g.expert_speedup, g.guard = expert, guard_info
         return g
 
-    speedup = ratio(BASE, CANDIDATE, hidden)
-    share = ratio(EXPERT, CANDIDATE, hidden)
-    measured = speedup
-    if identical_to_base:
-        # No source change at all (an empty patch, or one that only touches tests): the speedup is
-        # 1 by identity, and what was timed is the A/A noise of the machine, kept beside it.
-        speedup = RatioEstimate(1.0, 1.0, 1.0, speedup.n_blocks, "identity")
-        share = RatioEstimate(1 / expert.estimate, 1 / expert.high, 1 / expert.low, expert.n_blocks, "identity")
-    if identical_to_expert:
-        # The same source as the expert's: the share is 1 by identity, not by measurement, and
-        # expert and candidate are two timings of one program, so the speedup pools them.
-        share = RatioEstimate(1.0, 1.0, 1.0, share.n_blocks, "identity")
-        speedup = m.pooled_ratio(BASE, [EXPERT, CANDIDATE], hidden, ci_method, seed)
+    measured = ratio(BASE, CANDIDATE, hidden)
+    speedup, share, _ = verdict_ratios(m, identity, ci_method, seed, level)
     g = Grade(
         applied=True, built=True, correct=bool(correctness.correct), improved=False, opt=FAIL, opt_gso=False,
         reason="", apply_method=build.apply_method, correct_detail=correctness.detail, guard=guard_info,
@@ -150,8 +223,8 @@ def grade(
         if (not identical_to_expert and not identical_to_base and g.visible_speedup.low > speedup.high
                 and gap > OVERFIT_FACTOR * max(expert_gap, 1.0)):
             flags.append("overfit")
-    g.cold_speedup = m.cold_ratio(BASE, CANDIDATE, hidden, ci_method, seed)
-    expert_cold = m.cold_ratio(BASE, EXPERT, hidden, ci_method, seed)
+    g.cold_speedup = m.cold_ratio(BASE, CANDIDATE, hidden, ci_method, seed, level)
+    expert_cold = m.cold_ratio(BASE, EXPERT, hidden, ci_method, seed, level)
     if g.cold_speedup.n_blocks and expert_cold.n_blocks:
         # Fast only once the same input has been seen (memoizing the timed call's input): the
         # warm/cold gap is far wider than the expert's own (whose caches may be legitimate).
@@ -187,20 +260,16 @@ def grade(
         return g
     g.improved = speedup.above(IMPROVED_MARGIN)
     g.opt_gso = speedup.estimate >= thresholds.min_speedup and share.estimate >= thresholds.expert_share
-    lo_ok = speedup.low >= thresholds.min_speedup and share.low >= thresholds.expert_share
-    hi_miss = speedup.high < thresholds.min_speedup or share.high < thresholds.expert_share
-    if lo_ok:
-        g.opt = PASS
+    g.opt = opt_verdict(speedup, share, thresholds)
+    if g.opt == PASS:
         g.reason = (f"speedup {speedup.fmt()} clears {thresholds.min_speedup}x and "
                     f"{share.low:.0%} of the expert's clears {thresholds.expert_share:.0%}")
-    elif hi_miss:
-        g.opt = FAIL
+    elif g.opt == FAIL:
         if speedup.high < thresholds.min_speedup:
             g.reason = f"speedup {speedup.fmt()} below {thresholds.min_speedup}x"
         else:
             g.reason = f"share of expert {share.fmt()} below {thresholds.expert_share:.0%}"
     else:
-        g.opt = INCONCLUSIVE
         g.reason = f"CIs straddle the thresholds after {m.blocks} blocks ({m.stop_reason})"
     if identical_to_base:
         g.reason = f"no source file changed (identical to base); timed A/A: {measured.fmt()}"

@@ -42,9 +42,11 @@ def test_runner_times_and_keeps_stdout_private(workload):
     assert ans["ok"] and ans["nonce"] == "n1"
     assert len(ans["times"]) == 3 and ans["min"] == min(ans["times"]) and ans["loops"] == 4
     assert len(json.loads(ans["result"])) == 3
-    again = run_harness("runner.py", {"workload": str(workload), "seed": 3, "loops": 1, "repeats": 1, "nonce": "n2"})
+    # Every timed call ran on an input of its own: 12 distinct results, the first at the seed itself.
+    assert ans["calls"] == 12 and len(ans["results"]) == 12 and len(set(ans["results"])) == 12
+    again = run_harness("runner.py", {"workload": str(workload), "seed": 3, "loops": 4, "repeats": 3, "nonce": "n2"})
     assert again["result_digest"] == ans["result_digest"]
-    other = run_harness("runner.py", {"workload": str(workload), "seed": 4, "loops": 1, "repeats": 1, "nonce": "n3"})
+    other = run_harness("runner.py", {"workload": str(workload), "seed": 4, "loops": 4, "repeats": 3, "nonce": "n3"})
     assert other["result_digest"] != ans["result_digest"]
 
 

@@ -1,10 +1,15 @@
-"""The measurement protocol of DESIGN.md section 6: randomized interleaved blocks of fresh processes.
+"""The measurement protocol (docs/design.md, "Measurement"): randomized interleaved blocks of fresh processes.
 
 One *block* runs every (variant, workload) pair once, each in a fresh process,
-in an order drawn from a seeded generator and recorded. Blocks repeat until the
-95% CI of every log-ratio is narrow enough, or a cap on blocks or seconds is
-reached, with at least ``min_blocks``. The loop count of each workload is
-calibrated once on ``base`` and used for every variant.
+in an order drawn from a seeded generator and recorded. Every timed call in a
+process runs on an input of its own (harness/runner.py), so reusing an input
+earns nothing. After the first block a ``check`` hook may stop a candidate that
+is already known to fail (wrong results). At each *look* of a
+:class:`~perfbench.measure.stats.LookSchedule` a stop rule decides whether the
+answer is settled: by default the verdict's thresholds (``grading.VerdictStop``),
+or the width of every interval. A cap on blocks or seconds ends it otherwise.
+The loop count of each workload is calibrated once on the references and used
+for every variant.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from typing import Protocol as Protocol_
 
 from ..sandbox.base import BASE, CANDIDATE, EXPERT, Backend, Limits, ProcResult
 from . import stats
@@ -28,17 +34,25 @@ log = logging.getLogger(__name__)
 CONTROL = "base_aa"  # base measured a second time, for the A/A noise control
 
 
+STOP_RULES = ("verdict", "width")
+
+
 @dataclass(frozen=True)
 class MeasureConfig:
     min_blocks: int = 5
-    max_blocks: int = 30
+    max_blocks: int = 40
     time_budget_s: float = 600.0
     target_half_width: float = 0.02
-    # Many short repeats, of which each process keeps the minimum: on a shared machine a
-    # repeat of a few milliseconds often falls between other processes' time slices,
-    # a long one never does (measured: median 50 µs vs 150 µs per call under load 6).
+    # "verdict": stop once every threshold of the verdict is decided; "width": once every
+    # interval is within +-target_half_width. Both look only at the schedule's looks.
+    stop_rule: str = "verdict"
+    look_growth: float = 1.5
+    alpha: float = 0.05
+    # Many short repeats, each on inputs of its own; a process's figure is their median: on a
+    # shared machine a repeat of a few milliseconds often falls between other processes' time
+    # slices, a long one never does (measured: median 50 µs vs 150 µs per call under load 6).
     repeats: int = 20
-    min_repeats: int = 3
+    min_repeats: int = 5
     process_budget_s: float = 0.3
     warmup: int = 2
     calibrate_target_s: float = 0.0015
@@ -47,6 +61,15 @@ class MeasureConfig:
     ci_method: str = "t"
     control: bool = False
     process_timeout_s: float = 120.0
+
+    @property
+    def schedule(self) -> stats.LookSchedule:
+        return stats.LookSchedule(self.min_blocks, self.max_blocks, self.look_growth, self.alpha)
+
+    @property
+    def level(self) -> float:
+        """Two-sided coverage of every interval reported (per look, see LookSchedule)."""
+        return self.schedule.level
 
 
 @dataclass(frozen=True)
@@ -69,6 +92,7 @@ class Sample:
     workload: str
     ok: bool
     min_s: float = math.nan
+    median_s: float = math.nan  # the process's figure: median per-call time of its repeats
     mean_s: float = math.nan
     times: list[float] = field(default_factory=list)
     loops: int = 0
@@ -80,7 +104,13 @@ class Sample:
     first_call_s: float = math.nan
     start: float = 0.0
     end: float = 0.0
-    cpu_share: float = math.nan  # CPU time / wall time of the timed repeats; under 1 = preempted
+    cpu_share: float = math.nan  # share of the timed repeats' wall time spent on the CPU; <1 = preempted
+    calls: int = 0  # timed calls, each on an input of its own
+
+    @property
+    def figure(self) -> float:
+        """The process's per-call time: the median of its repeats (the minimum in old records)."""
+        return self.min_s if math.isnan(self.median_s) else self.median_s
 
 
 # A timed process that got less than this share of its CPU was preempted (the CPU was shared).
@@ -99,7 +129,8 @@ class Measurement:
     repeats: dict[str, int] = field(default_factory=dict)
     samples: list[Sample] = field(default_factory=list)
     orders: list[list[str]] = field(default_factory=list)
-    results: dict[str, dict[str, str]] = field(default_factory=dict)  # variant -> workload -> encoded result
+    # variant -> workload -> encoded result of each timed call of the first block
+    results: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)  # variant -> reason
     digests: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     voided_blocks: list[dict[str, Any]] = field(default_factory=list)
@@ -109,11 +140,11 @@ class Measurement:
     load_average: list[float] = field(default_factory=list)
 
     def per_block(self, variant: str) -> list[dict[str, float]]:
-        """Per block, workload -> per-call time (min of repeats) of ``variant``."""
+        """Per block, workload -> per-call time (median of the process's repeats) of ``variant``."""
         table: dict[int, dict[str, float]] = {}
         for s in self.samples:
             if s.variant == variant and s.ok:
-                table.setdefault(s.block, {})[s.workload] = s.min_s
+                table.setdefault(s.block, {})[s.workload] = s.figure
         return [table.get(b, {}) for b in range(self.blocks)]
 
     def cold_per_block(self, variant: str) -> list[dict[str, float]]:
@@ -124,16 +155,18 @@ class Measurement:
                 table.setdefault(s.block, {})[s.workload] = s.first_call_s
         return [table.get(b, {}) for b in range(self.blocks)]
 
-    def cold_ratio(self, numer: str, denom: str, workloads: list[str], method: str, seed: int) -> stats.RatioEstimate:
+    def cold_ratio(self, numer: str, denom: str, workloads: list[str], method: str, seed: int,
+                   level: float = 0.95) -> stats.RatioEstimate:
         logs = stats.block_log_ratios(self.cold_per_block(numer), self.cold_per_block(denom), workloads)
-        return stats.ratio_from_logs(logs, method, seed)
+        return stats.ratio_from_logs(logs, method, seed, level)
 
-    def ratio(self, numer: str, denom: str, workloads: list[str], method: str, seed: int) -> stats.RatioEstimate:
+    def ratio(self, numer: str, denom: str, workloads: list[str], method: str, seed: int,
+              level: float = 0.95) -> stats.RatioEstimate:
         logs = stats.block_log_ratios(self.per_block(numer), self.per_block(denom), workloads)
-        return stats.ratio_from_logs(logs, method, seed)
+        return stats.ratio_from_logs(logs, method, seed, level)
 
     def pooled_ratio(self, numer: str, denoms: list[str], workloads: list[str], method: str,
-                     seed: int) -> stats.RatioEstimate:
+                     seed: int, level: float = 0.95) -> stats.RatioEstimate:
         """``numer`` over the geometric mean of ``denoms``, variants known to run the same code.
 
         Two independent timings of one program per block halve the variance its side adds.
@@ -144,7 +177,7 @@ class Measurement:
             common = set.intersection(*(set(r) for r in rows)) if rows else set()
             pooled.append({w: math.exp(sum(math.log(r[w]) for r in rows) / len(rows)) for w in common})
         logs = stats.block_log_ratios(self.per_block(numer), pooled, workloads)
-        return stats.ratio_from_logs(logs, method, seed)
+        return stats.ratio_from_logs(logs, method, seed, level)
 
     def samples_table(self) -> list[dict[str, Any]]:
         return [asdict(s) for s in self.samples]
@@ -167,17 +200,55 @@ class Measurement:
 ProgressFn = Callable[[int, str], None]
 
 
+class StopRule(Protocol_):
+    """Decides, at a look, whether the measurement has answered its question."""
+
+    def decide(self, m: Measurement, active: list[str], level: float) -> str | None:
+        """A reason to stop now, or None to go on."""
+
+
+CheckFn = Callable[["Measurement"], None]
+
+
+class WidthStop:
+    """Stop once every interval that matters is within +-``target`` (relative half-width)."""
+
+    def __init__(self, target: float, method: str = "t", seed: int = 0) -> None:
+        self.target, self.method, self.seed = target, method, seed
+
+    def widths(self, m: Measurement, active: list[str], level: float) -> dict[str, float]:
+        names = [w.name for w in m.workloads]
+        pairs = []
+        if CANDIDATE in active:
+            pairs += [(BASE, CANDIDATE), (EXPERT, CANDIDATE)]
+        if EXPERT in active:
+            pairs.append((BASE, EXPERT))
+        if CONTROL in active:
+            pairs.append((BASE, CONTROL))
+        return {f"{a}/{b}": m.ratio(a, b, names, self.method, self.seed, level).half_width for a, b in pairs}
+
+    def decide(self, m: Measurement, active: list[str], level: float) -> str | None:
+        widths = self.widths(m, active, level)
+        worst = max(widths.values()) if widths else math.inf
+        if worst <= self.target:
+            return f"CI half-width {worst:.2%} <= {self.target:.2%}"
+        return None
+
+
 class Protocol:
     """Drives a backend through calibration and blocks for one instance."""
 
     def __init__(self, backend: Backend, workloads: list[TimedWorkload], config: MeasureConfig,
-                 limits: Limits, progress: ProgressFn | None = None) -> None:
+                 limits: Limits, progress: ProgressFn | None = None, stop: StopRule | None = None,
+                 check: CheckFn | None = None) -> None:
         self.backend = backend
         self.workloads = workloads
         self.config = config
         self.limits = limits
         self.progress = progress or (lambda block, note: None)
         self.rng = random.Random(config.seed)
+        self.stop = stop or WidthStop(config.target_half_width, config.ci_method, config.seed)
+        self.check = check
 
     @property
     def hidden_names(self) -> list[str]:
@@ -229,14 +300,16 @@ class Protocol:
             loops = max(math.ceil(cfg.calibrate_target_s / fastest), math.ceil(4 * cfg.calibrate_target_s / per_call[BASE]))
             loops = max(1, min(loops, int(cfg.max_repeat_s / per_call[BASE])))
             measurement.loops[w.name] = loops
-            # As many repeats as fit the per-process budget on base, the same for every variant
-            # (the minimum of more repeats is lower: unequal counts would bias the ratio).
+            # As many repeats as fit the per-process budget on base, the same for every variant.
             base_repeat = loops * per_call[BASE]
             measurement.repeats[w.name] = max(cfg.min_repeats, min(cfg.repeats, int(cfg.process_budget_s / base_repeat)))
         return True
 
     def measure(self, variants: list[str]) -> Measurement:
-        variants = list(variants) + ([CONTROL] if self.config.control else [])
+        cfg = self.config
+        schedule = cfg.schedule
+        looks = schedule.looks()
+        variants = list(variants) + ([CONTROL] if cfg.control else [])
         m = Measurement(workloads=self.workloads, variants=variants)
         t0 = time.monotonic()
         m.load_average.append(os.getloadavg()[0])
@@ -277,26 +350,35 @@ class Protocol:
             if BASE in m.failures or EXPERT in m.failures:
                 m.stop_reason = "reference variant failed"
                 break
+            if block == 1 and self.check is not None:
+                self.check(m)  # correctness first: results are known after the first block
+            if CANDIDATE in m.failures:
+                m.stop_reason = "candidate failed"
+                break
             active = [v for v in active if v not in m.failures]
             elapsed = time.monotonic() - t0
-            widths = self._half_widths(m, active)
-            worst = max(widths.values()) if widths else math.inf
-            self.progress(block, f"CI ±{worst:.1%}" if math.isfinite(worst) else "")
-            if block >= self.config.min_blocks and worst <= self.config.target_half_width:
-                m.stop_reason = f"CI half-width {worst:.2%} <= {self.config.target_half_width:.2%}"
+            self.progress(block, self._note(m, active, schedule.level))
+            if block in looks:
+                reason = self.stop.decide(m, active, schedule.level)
+                if reason:
+                    m.stop_reason = reason
+                    break
+            if block >= cfg.max_blocks:
+                m.stop_reason = f"block cap ({cfg.max_blocks})"
                 break
-            if block >= self.config.max_blocks:
-                m.stop_reason = f"block cap ({self.config.max_blocks})"
-                break
-            if elapsed >= self.config.time_budget_s and block >= min(self.config.min_blocks, 2):
-                m.stop_reason = f"time budget ({self.config.time_budget_s:.0f}s)"
-                break
-            if CANDIDATE in m.failures and block >= 1:
-                m.stop_reason = "candidate failed"
+            if elapsed >= cfg.time_budget_s and block >= min(cfg.min_blocks, 2):
+                m.stop_reason = f"time budget ({cfg.time_budget_s:.0f}s)"
                 break
         m.seconds = time.monotonic() - t0
         m.load_average.append(os.getloadavg()[0])
         return m
+
+    def _note(self, m: Measurement, active: list[str], level: float) -> str:
+        if m.blocks < 2:
+            return ""
+        widths = WidthStop(0.0, self.config.ci_method, self.config.seed).widths(m, active, level)
+        worst = max(widths.values()) if widths else math.inf
+        return f"CI ±{worst:.1%}" if math.isfinite(worst) else ""
 
     def _sample(self, block: int, pos: int, variant: str, w: TimedWorkload, proc: ProcResult,
                 answer: dict[str, Any], m: Measurement) -> Sample:
@@ -307,37 +389,31 @@ class Protocol:
             return s
         s.times = [float(t) for t in answer["times"]]
         s.min_s, s.mean_s = float(answer["min"]), float(answer["mean"])
+        s.median_s = float(answer.get("median", s.min_s))
         s.loops = int(answer["loops"])
+        s.calls = int(answer.get("calls", s.loops * len(s.times)))
         s.setup_s = float(answer.get("setup_s", 0.0))
         s.import_s = float(answer.get("import_s", 0.0))
         s.first_call_s = float(answer.get("first_call_s", math.nan))
         s.digest = str(answer.get("result_digest", ""))
         timed_total = sum(s.times) * s.loops
-        if answer.get("cpu_s") is not None and timed_total > 0:
+        if answer.get("wait_s") is not None and timed_total > 0:
+            s.cpu_share = max(0.0, 1.0 - float(answer["wait_s"]) / timed_total)
+        elif answer.get("cpu_s") is not None and timed_total > 0.05:
+            # process_time may advance in whole ticks (4 ms under RLIMIT_CPU here): only
+            # trusted over a long enough total.
             s.cpu_share = float(answer["cpu_s"]) / timed_total
         if timed_total > proc.wall_s * 1.05 + 0.01:
             s.ok = False
             s.error = f"implausible timing: {timed_total:.3f}s reported inside a {proc.wall_s:.3f}s process"
             return s
         m.digests.setdefault(variant, {}).setdefault(w.name, set()).add(s.digest)
-        if "result" in answer and answer["result"] is not None:
-            m.results.setdefault(variant, {})[w.name] = answer["result"]
+        if answer.get("results"):
+            m.results.setdefault(variant, {})[w.name] = list(answer["results"])
         if len(m.digests[variant][w.name]) > 1:
             s.ok = False
             s.error = "result changed between processes (nondeterministic or carried state)"
         return s
-
-    def _half_widths(self, m: Measurement, active: list[str]) -> dict[str, float]:
-        method, seed = self.config.ci_method, self.config.seed
-        names = [w.name for w in self.workloads]
-        pairs = []
-        if CANDIDATE in active:
-            pairs += [(BASE, CANDIDATE), (EXPERT, CANDIDATE)]
-        if EXPERT in active:
-            pairs.append((BASE, EXPERT))
-        if CONTROL in active:
-            pairs.append((BASE, CONTROL))
-        return {f"{a}/{b}": m.ratio(a, b, names, method, seed).half_width for a, b in pairs}
 
 
 def parse_answer(proc: ProcResult, nonce: str) -> dict[str, Any]:

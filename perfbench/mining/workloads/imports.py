@@ -42,10 +42,16 @@ import sys
 MODULE = {module!r}
 
 
+_ADDED = []  # what the first import added to sys.modules (setup runs once per timed call)
+
+
 def setup(seed=0):
-    before = set(sys.modules)
+    if not _ADDED:
+        before = set(sys.modules)
+        importlib.import_module(MODULE)
+        _ADDED.extend(sorted(set(sys.modules) - before))
+    added = list(_ADDED)
     module = importlib.import_module(MODULE)
-    added = sorted(set(sys.modules) - before)
     public = getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
     names = sorted(n for n in public if isinstance(n, str) and hasattr(module, n))
     return added, random.Random(seed).sample(names, min({k}, len(names)))
