@@ -237,38 +237,41 @@ class Evaluator:
                 backend.snapshot()
             identity = source_identity(mirror, inst.base_commit, inst.opt_commit, pred.model_patch, inst.test_paths)
             ident = Identity(to_expert=identity == "expert", to_base=identity == "base")
-            # Correctness first: guard tests before any timing, results right after the first
-            # block; a candidate that fails either is not measured further.
+            # Correctness first: results are compared, and the guard tests run, right after the
+            # first block (which a hanging or crashing candidate does not survive); a candidate
+            # that fails either is not measured further.
             guard = GuardResult(False, None, "guard tests disabled")
-            if cfg.guard_tests and inst.guard_tests:
-                self.events.stage("guard tests")
-                guard = run_guard_tests(backend, inst.guard_tests, Limits(timeout_s=600, memory_mb=cfg.limits.memory_mb,
-                                        max_procs=cfg.limits.max_procs, cpus=cfg.limits.cpus), log_dir / "tests.log")
             judge_limits = Limits(timeout_s=120, memory_mb=cfg.limits.memory_mb, max_procs=cfg.limits.max_procs,
                                   cpus=cfg.limits.cpus)
             checked: dict[str, CorrectnessResult] = {}
 
             def check(m: Measurement) -> None:
+                nonlocal guard
                 for variant in (CANDIDATE, EXPERT):
                     if variant not in m.failures and BASE not in m.failures:
                         checked[variant] = compare_results(backend, m, variant, judge_limits)
                 if checked.get(CANDIDATE) is not None and checked[CANDIDATE].correct is False:
                     m.failures.setdefault(CANDIDATE, f"incorrect: {checked[CANDIDATE].detail}")
+                if CANDIDATE in m.failures or not (cfg.guard_tests and inst.guard_tests):
+                    return
+                self.events.stage("guard tests")
+                guard = run_guard_tests(backend, inst.guard_tests, Limits(timeout_s=600, memory_mb=cfg.limits.memory_mb,
+                                        max_procs=cfg.limits.max_procs, cpus=cfg.limits.cpus), log_dir / "tests.log")
+                if guard.passed is False:
+                    m.failures[CANDIDATE] = guard.detail
+                self.events.stage("measuring")
 
             stop = (VerdictStop(inst.grading, ident, cfg.measure.ci_method, cfg.measure.seed,
                                 cfg.measure.target_half_width) if cfg.measure.stop_rule == "verdict" else None)
-            variants = [BASE, EXPERT] + ([CANDIDATE] if guard.passed is not False else [])
             protocol = Protocol(backend, workloads, cfg.measure, cfg.limits, progress=self.events.block,
                                 stop=stop, check=check)
             self.events.stage("measuring")
-            m = protocol.measure(variants)
-            if guard.passed is False:
-                m.failures.setdefault(CANDIDATE, f"guard tests failed: {guard.detail}")
+            m = protocol.measure([BASE, EXPERT, CANDIDATE])
             reports.write_timings(log_dir / "timings.jsonl", m.samples_table())
             not_compared = CorrectnessResult(None, "not compared")
             correctness = checked.get(CANDIDATE, not_compared)
             if guard.passed is False:
-                correctness = CorrectnessResult(False, f"guard tests failed: {guard.detail}")
+                correctness = CorrectnessResult(False, guard.detail)
             expert_ok = checked.get(EXPERT, not_compared)
             g: Grade = grade(build=cand, measurement=m, correctness=correctness, expert_correctness=expert_ok,
                              guard=guard, thresholds=inst.grading, ci_method=cfg.measure.ci_method, seed=cfg.measure.seed,

@@ -195,7 +195,8 @@ def grade(
             flags.append("expert_differs")
         g = failed(reason, applied=True, built=True, apply_method=build.apply_method, flags=flags)
         g.correct_detail = correctness.detail
-        g.expert_speedup, g.guard = expert, guard_info
+        g.expert_speedup = expert if m.blocks >= 2 else None
+        g.guard = guard_info
         return g
 
     measured = ratio(BASE, CANDIDATE, hidden)

@@ -14,6 +14,7 @@ for every variant.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -31,7 +32,8 @@ from . import stats
 
 log = logging.getLogger(__name__)
 
-CONTROL = "base_aa"  # base measured a second time, for the A/A noise control
+CONTROL = "base_aa"
+MIN_PROCESS_TIMEOUT_S = 10.0  # base measured a second time, for the A/A noise control
 
 
 STOP_RULES = ("verdict", "width")
@@ -48,13 +50,16 @@ class MeasureConfig:
     stop_rule: str = "verdict"
     look_growth: float = 1.5
     alpha: float = 0.05
+    # ``improved`` (speedup above 1) is a claim of its own, on a stricter budget: an A/A
+    # candidate must be called improved in at most 1% of runs.
+    improved_alpha: float = 0.02
     # Many short repeats, each on inputs of its own; a process's figure is their median: on a
     # shared machine a repeat of a few milliseconds often falls between other processes' time
     # slices, a long one never does (measured: median 50 µs vs 150 µs per call under load 6).
     repeats: int = 20
     min_repeats: int = 5
-    process_budget_s: float = 0.3
-    warmup: int = 2
+    process_budget_s: float = 0.15
+    warmup: int = 1
     calibrate_target_s: float = 0.0015
     max_repeat_s: float = 0.03
     seed: int = 0
@@ -70,6 +75,11 @@ class MeasureConfig:
     def level(self) -> float:
         """Two-sided coverage of every interval reported (per look, see LookSchedule)."""
         return self.schedule.level
+
+    @property
+    def improved_level(self) -> float:
+        """Coverage of the interval that decides ``improved``."""
+        return self.schedule.level_for(self.improved_alpha)
 
 
 @dataclass(frozen=True)
@@ -249,6 +259,7 @@ class Protocol:
         self.rng = random.Random(config.seed)
         self.stop = stop or WidthStop(config.target_half_width, config.ci_method, config.seed)
         self.check = check
+        self.process_timeout_s = 0.0  # of timed processes; set from the calibration
 
     @property
     def hidden_names(self) -> list[str]:
@@ -273,7 +284,10 @@ class Protocol:
 
     def run_one(self, variant: str, workload: TimedWorkload, request: dict[str, Any]) -> tuple[ProcResult, dict[str, Any]]:
         target = BASE if variant == CONTROL else variant
-        proc = self.backend.run_harness(target, "runner.py", request, self.limits)
+        limits = self.limits
+        if request.get("mode") == "time" and self.process_timeout_s:
+            limits = dataclasses.replace(limits, timeout_s=self.process_timeout_s)
+        proc = self.backend.run_harness(target, "runner.py", request, limits)
         answer = parse_answer(proc, request["nonce"])
         return proc, answer
 
@@ -288,10 +302,11 @@ class Protocol:
         """
         cfg = self.config
         for w in self.workloads:
-            per_call = {}
+            per_call, walls = {}, {}
             for variant in (BASE, EXPERT):
                 request = self._request(w, variant, mode="calibrate", target_s=cfg.calibrate_target_s)
                 proc, answer = self.run_one(variant, w, request)
+                walls[variant] = proc.wall_s
                 if not answer.get("ok"):
                     measurement.failures[variant] = f"workload {w.name}: {answer.get('error') or proc.failure_reason()}"
                     return False
@@ -302,7 +317,14 @@ class Protocol:
             measurement.loops[w.name] = loops
             # As many repeats as fit the per-process budget on base, the same for every variant.
             base_repeat = loops * per_call[BASE]
-            measurement.repeats[w.name] = max(cfg.min_repeats, min(cfg.repeats, int(cfg.process_budget_s / base_repeat)))
+            repeats = max(cfg.min_repeats, min(cfg.repeats, int(cfg.process_budget_s / base_repeat)))
+            measurement.repeats[w.name] = repeats
+            # A timed process of base takes about its calibration process's time plus its repeats
+            # (and their inputs' set-up, about as long again): a candidate ten times slower than
+            # that has failed, and waiting for it any longer only wastes the run.
+            expected = walls[BASE] + 2 * repeats * base_repeat
+            self.process_timeout_s = max(self.process_timeout_s, MIN_PROCESS_TIMEOUT_S, 10 * expected)
+        self.process_timeout_s = min(self.process_timeout_s, self.limits.timeout_s)
         return True
 
     def measure(self, variants: list[str]) -> Measurement:

@@ -23,6 +23,7 @@ time when the truth sits on the threshold.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import statistics
@@ -89,6 +90,7 @@ def t_sf(t: float, df: float) -> float:
     return tail if t >= 0 else 1.0 - tail
 
 
+@functools.lru_cache(maxsize=4096)
 def t_quantile(p: float, df: float) -> float:
     """The ``p`` quantile (p > 0.5) of Student's t, by bisection on :func:`t_sf`."""
     if df < 1:
@@ -145,7 +147,11 @@ class LookSchedule:
     @property
     def level(self) -> float:
         """Two-sided coverage of each look's interval."""
-        return 1 - self.alpha / len(self.looks())
+        return self.level_for(self.alpha)
+
+    def level_for(self, alpha: float) -> float:
+        """Per-look coverage that spends ``alpha`` (two-sided) over all the looks."""
+        return 1 - alpha / len(self.looks())
 
 
 @dataclass(frozen=True)
