@@ -262,7 +262,8 @@ class Evaluator:
                 self.events.stage("measuring")
 
             stop = (VerdictStop(inst.grading, ident, cfg.measure.ci_method, cfg.measure.seed,
-                                cfg.measure.target_half_width) if cfg.measure.stop_rule == "verdict" else None)
+                                cfg.measure.target_half_width, cfg.measure.improved_level)
+                    if cfg.measure.stop_rule == "verdict" else None)
             protocol = Protocol(backend, workloads, cfg.measure, cfg.limits, progress=self.events.block,
                                 stop=stop, check=check)
             self.events.stage("measuring")
@@ -275,7 +276,8 @@ class Evaluator:
             expert_ok = checked.get(EXPERT, not_compared)
             g: Grade = grade(build=cand, measurement=m, correctness=correctness, expert_correctness=expert_ok,
                              guard=guard, thresholds=inst.grading, ci_method=cfg.measure.ci_method, seed=cfg.measure.seed,
-                             level=cfg.measure.level, identical_to_expert=ident.to_expert,
+                             level=cfg.measure.level, improved_level=cfg.measure.improved_level,
+                             identical_to_expert=ident.to_expert,
                              identical_to_base=ident.to_base)
             return {**info, **g.to_dict(), "measurement": _measurement_dict(m, cfg.measure, cfg.limits)}
 

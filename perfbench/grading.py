@@ -127,9 +127,10 @@ class VerdictStop:
     """
 
     def __init__(self, thresholds: Grading, identity: Identity, ci_method: str = "t", seed: int = 0,
-                 target_width: float = 0.02) -> None:
+                 target_width: float = 0.02, improved_level: float | None = None) -> None:
         self.thresholds, self.identity = thresholds, identity
         self.ci_method, self.seed, self.target_width = ci_method, seed, target_width
+        self.improved_level = improved_level
 
     def decide(self, m: Measurement, active: list[str], level: float) -> str | None:
         if CANDIDATE not in active:
@@ -138,7 +139,8 @@ class VerdictStop:
         verdict = opt_verdict(speedup, share, self.thresholds)
         if verdict == INCONCLUSIVE:
             return None
-        improved_known = speedup.low > IMPROVED_MARGIN or speedup.high < IMPROVED_MARGIN
+        strict = verdict_ratios(m, self.identity, self.ci_method, self.seed, self.improved_level or level)[0]
+        improved_known = strict.low > IMPROVED_MARGIN or strict.high < IMPROVED_MARGIN
         if not improved_known and not (verdict == FAIL and speedup.half_width <= self.target_width):
             return None
         return f"verdict settled ({verdict}: speedup {speedup.fmt()}, share {share.fmt()})"
@@ -159,13 +161,15 @@ def grade(
     ci_method: str = "t",
     seed: int = 0,
     level: float = 0.95,
+    improved_level: float | None = None,
     identical_to_expert: bool = False,
     identical_to_base: bool = False,
 ) -> Grade:
     """Grade a candidate that applied and built; its measurement may still show failures.
 
     ``level`` is the coverage of every interval: the measurement's per-look level when it
-    stopped on what its intervals showed (MeasureConfig.level).
+    stopped on what its intervals showed (MeasureConfig.level); ``improved`` is decided at
+    ``improved_level`` (MeasureConfig.improved_level), by default the same.
     """
     m = measurement
     hidden = [w.name for w in m.workloads if not w.visible] or [w.name for w in m.workloads]
@@ -259,7 +263,8 @@ def grade(
     if guard.passed is False:
         g.reason = f"guard tests failed: {guard.detail}"
         return g
-    g.improved = speedup.above(IMPROVED_MARGIN)
+    # ``improved`` is a claim of its own, decided at its own (stricter) level.
+    g.improved = verdict_ratios(m, identity, ci_method, seed, improved_level or level)[0].above(IMPROVED_MARGIN)
     g.opt_gso = speedup.estimate >= thresholds.min_speedup and share.estimate >= thresholds.expert_share
     g.opt = opt_verdict(speedup, share, thresholds)
     if g.opt == PASS:

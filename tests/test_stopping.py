@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from fake_backend import FakeBackend
 
-from perfbench.correctness import compare_results
+from perfbench.correctness import CorrectnessResult, GuardResult, compare_results
 from perfbench.grading import FAIL, PASS, Identity, VerdictStop, grade
-from perfbench.correctness import CorrectnessResult, GuardResult
 from perfbench.measure.protocol import MeasureConfig, Measurement, Protocol, TimedWorkload
 from perfbench.measure.stats import LookSchedule
 from perfbench.records import Grading
