@@ -28,7 +28,7 @@ from perfbench.datasets import load_dataset  # noqa: E402
 from perfbench.docker.engine import require_engine  # noqa: E402
 from perfbench.docker.images import ImageSettings  # noqa: E402
 from perfbench.docker.prebuild import build_pass, repo_cache  # noqa: E402
-from perfbench.evaluate import ensure_expert_patches  # noqa: E402
+from perfbench.session import ensure_expert_patches  # noqa: E402
 from perfbench.repos import default_cache_dir  # noqa: E402
 from perfbench.sandbox.base import BASE, Limits  # noqa: E402
 

@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import minidata
 
 from perfbench.datasets import load_dataset
-from perfbench.evaluate import EvalConfig, Evaluator
+from perfbench.config import EvalConfig
+from perfbench.evaluate import Evaluator
 from perfbench.executors.base import Executor
 from perfbench.executors.local import LocalExecutor
 from perfbench.measure.protocol import MeasureConfig

@@ -12,95 +12,28 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import platform
 import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__, reports, repos
-from .correctness import CorrectnessResult, GuardResult, compare_results, run_guard_tests
+from . import reports
+from .config import EvalConfig, Events
+from .correctness import CorrectnessResult, GuardResult
 from .datasets import Dataset
 from .errors import PerfbenchError
 from .grading import Grade, Identity, VerdictStop, failed, grade
 from .identity import source_identity
-from .measure.protocol import MeasureConfig, Measurement, Protocol, TimedWorkload
+from .machine import machine_info
+from .measure.protocol import MeasureConfig, Measurement
 from .records import Instance, Prediction
-from .sandbox import make_backend
 from .sandbox.base import BASE, CANDIDATE, EXPERT, Limits
+from .session import InstanceSession, repo_cache_for
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class EvalConfig:
-    run_id: str
-    runs_dir: Path = Path("runs")
-    backend: str = "auto"
-    cache_dir: Path = field(default_factory=repos.default_cache_dir)
-    url_template: str | None = None
-    measure: MeasureConfig = field(default_factory=MeasureConfig)
-    limits: Limits = field(default_factory=Limits)
-    guard_tests: bool = True
-    rerun: bool = False
-    backend_options: dict[str, Any] = field(default_factory=dict)
-
-
-class Events:
-    """Progress hooks; the CLI renders them with rich, tests ignore them."""
-
-    def instance_started(self, model: str, instance_id: str) -> None: ...
-    def stage(self, text: str) -> None: ...
-    def block(self, block: int, note: str) -> None: ...
-    def instance_finished(self, model: str, instance_id: str, report: dict[str, Any]) -> None: ...
-
-
-def release_seed(eval_seed: int, instance: Instance) -> int:
-    """The seed an instance's hidden workloads derive from: its own, else the dataset's."""
-    return instance.hidden_seed if instance.hidden_seed is not None else eval_seed
-
-
-def hidden_seed(eval_seed: int, instance: Instance, workload: str) -> int:
-    """The secret seed of a hidden workload: fixed per dataset release, never shown to agents."""
-    base = release_seed(eval_seed, instance)
-    digest = hashlib.sha256(f"{base}:{instance.instance_id}:{workload}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % (2**31 - 1) + 1
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "hostname": platform.node(),
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "perfbench": __version__,
-    }
-
-
-def ensure_expert_patches(dataset: Dataset, cache: repos.RepoCache, instances: list[Instance]) -> None:
-    """Derive missing expert patches from the repositories (datasets may store only commits)."""
-    for inst in instances:
-        if inst.expert_patch:
-            continue
-        mirror = cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
-        inst.expert_patch = repos.diff(mirror, inst.base_commit, inst.opt_commit)
-
-
-def repo_cache_for(dataset: Dataset, config: EvalConfig) -> repos.RepoCache:
-    overrides = {r: loc for r in {i.repo for i in dataset} if (loc := dataset.repo_location(r))}
-    return repos.RepoCache(config.cache_dir, config.url_template, overrides)
 
 
 class Evaluator:
@@ -204,82 +137,57 @@ class Evaluator:
 
     def _evaluate(self, inst: Instance, pred: Prediction, log_dir: Path) -> dict[str, Any]:
         cfg = self.config
-        self.events.stage("fetching repository")
-        mirror = self.cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
-        work_dir = cfg.cache_dir / "work" / f"{cfg.run_id}-{os.getpid()}" / inst.instance_id
-        hide = [p for p in (self.dataset.root, cfg.runs_dir.resolve()) if p is not None]
-        backend = make_backend(cfg.backend, inst, work_dir=work_dir, log_dir=log_dir, cache_dir=cfg.cache_dir,
-                               hide=hide, options=cfg.backend_options)
-        with backend:
-            self.events.stage("building base and expert")
-            # Parallel slots on one machine share the cached reference builds: one at a time.
-            lock = cfg.cache_dir / "locks" / f"reference-{inst.repo.replace('/', '__')}.lock"
-            with repos._file_lock(lock):
-                builds = backend.prepare_reference(mirror)
+        with InstanceSession(self.dataset, inst, cfg, log_dir=log_dir, events=self.events) as session:
+            builds = session.build_references()
             for name, b in builds.items():
                 if not b.ok:
                     raise PerfbenchError(f"{name} build failed: {b.error}")
-            sources = {w.name: inst.workload_source(w) for w in inst.workloads}
-            paths = backend.install_workloads(sources)
-            workloads = [
-                TimedWorkload(w.name, paths[w.name], 0 if w.visible else hidden_seed(self.dataset.eval_seed, inst, w.name),
-                              w.visible)
-                for w in inst.workloads
-            ]
-            self.events.stage("building candidate")
-            cand = backend.prepare_candidate(pred.model_patch)
-            info = {"sandbox": backend.describe(), "builds": {k: _build_dict(v) for k, v in {**builds, CANDIDATE: cand}.items()}}
+            session.install_workloads()
+            cand = session.build_candidate(pred.model_patch)
+            info = {"sandbox": session.backend.describe(),
+                    "builds": {k: _build_dict(v) for k, v in {**builds, CANDIDATE: cand}.items()}}
             if not cand.ok:
                 applied = cand.details.get("stage") != "apply"
                 g = failed(cand.error, applied=applied, built=False, apply_method=cand.apply_method)
                 return {**info, **g.to_dict()}
-            if hasattr(backend, "snapshot"):
-                backend.snapshot()
-            identity = source_identity(mirror, inst.base_commit, inst.opt_commit, pred.model_patch, inst.test_paths)
+            assert session.mirror is not None
+            identity = source_identity(session.mirror, inst.base_commit, inst.opt_commit, pred.model_patch,
+                                       inst.test_paths)
             ident = Identity(to_expert=identity == "expert", to_base=identity == "base")
             # Correctness first: results are compared, and the guard tests run, right after the
             # first block (which a hanging or crashing candidate does not survive); a candidate
             # that fails either is not measured further.
             guard = GuardResult(False, None, "guard tests disabled")
-            judge_limits = Limits(timeout_s=120, memory_mb=cfg.limits.memory_mb, max_procs=cfg.limits.max_procs,
-                                  cpus=cfg.limits.cpus)
             checked: dict[str, CorrectnessResult] = {}
 
             def check(m: Measurement) -> None:
                 nonlocal guard
                 for variant in (CANDIDATE, EXPERT):
                     if variant not in m.failures and BASE not in m.failures:
-                        checked[variant] = compare_results(backend, m, variant, judge_limits)
+                        checked[variant] = session.compare(m, variant)
                 if checked.get(CANDIDATE) is not None and checked[CANDIDATE].correct is False:
                     m.failures.setdefault(CANDIDATE, f"incorrect: {checked[CANDIDATE].detail}")
                 if CANDIDATE in m.failures or not (cfg.guard_tests and inst.guard_tests):
                     return
-                self.events.stage("guard tests")
-                guard = run_guard_tests(backend, inst.guard_tests, Limits(timeout_s=600, memory_mb=cfg.limits.memory_mb,
-                                        max_procs=cfg.limits.max_procs, cpus=cfg.limits.cpus), log_dir / "tests.log")
+                guard = session.guard_tests()
                 if guard.passed is False:
                     m.failures[CANDIDATE] = guard.detail
                 self.events.stage("measuring")
 
-            stop = (VerdictStop(inst.grading, ident, cfg.measure.ci_method, cfg.measure.seed,
-                                cfg.measure.target_half_width, cfg.measure.improved_level)
-                    if cfg.measure.stop_rule == "verdict" else None)
-            protocol = Protocol(backend, workloads, cfg.measure, cfg.limits, progress=self.events.block,
-                                stop=stop, check=check)
-            self.events.stage("measuring")
-            m = protocol.measure([BASE, EXPERT, CANDIDATE])
-            reports.write_timings(log_dir / "timings.jsonl", m.samples_table())
+            mcfg = cfg.measure
+            stop = (VerdictStop(inst.grading, ident, mcfg.ci_method, mcfg.seed, mcfg.target_half_width,
+                                mcfg.improved_level) if mcfg.stop_rule == "verdict" else None)
+            m = session.measure([BASE, EXPERT, CANDIDATE], stop=stop, check=check)
             not_compared = CorrectnessResult(None, "not compared")
             correctness = checked.get(CANDIDATE, not_compared)
             if guard.passed is False:
                 correctness = CorrectnessResult(False, guard.detail)
-            expert_ok = checked.get(EXPERT, not_compared)
-            g: Grade = grade(build=cand, measurement=m, correctness=correctness, expert_correctness=expert_ok,
-                             guard=guard, thresholds=inst.grading, ci_method=cfg.measure.ci_method, seed=cfg.measure.seed,
-                             level=cfg.measure.level, improved_level=cfg.measure.improved_level,
-                             identical_to_expert=ident.to_expert,
+            g: Grade = grade(build=cand, measurement=m, correctness=correctness,
+                             expert_correctness=checked.get(EXPERT, not_compared), guard=guard,
+                             thresholds=inst.grading, ci_method=mcfg.ci_method, seed=mcfg.seed, level=mcfg.level,
+                             improved_level=mcfg.improved_level, identical_to_expert=ident.to_expert,
                              identical_to_base=ident.to_base)
-            return {**info, **g.to_dict(), "measurement": _measurement_dict(m, cfg.measure, cfg.limits)}
+            return {**info, **g.to_dict(), "measurement": _measurement_dict(m, mcfg, cfg.limits)}
 
     # ---- run summary ----------------------------------------------------
 

@@ -15,7 +15,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .evaluate import Events
+from .config import Events
 
 
 def stdout_console() -> Console:

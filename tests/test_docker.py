@@ -25,7 +25,9 @@ from click.testing import CliRunner
 
 from perfbench.datasets import load_dataset
 from perfbench.docker import engine_status
-from perfbench.evaluate import EvalConfig, Evaluator, ensure_expert_patches, repo_cache_for
+from perfbench.config import EvalConfig
+from perfbench.evaluate import Evaluator
+from perfbench.session import ensure_expert_patches, repo_cache_for
 from perfbench.measure.protocol import MeasureConfig
 from perfbench.records import Prediction
 from perfbench.repos import default_cache_dir

@@ -21,7 +21,9 @@ from click.testing import CliRunner
 from gitrepo_factory import RepoBuilder
 
 from perfbench.datasets import load_dataset
-from perfbench.evaluate import EvalConfig, Evaluator, ensure_expert_patches, repo_cache_for
+from perfbench.config import EvalConfig
+from perfbench.evaluate import Evaluator
+from perfbench.session import ensure_expert_patches, repo_cache_for
 from perfbench.measure.protocol import MeasureConfig
 from perfbench.mining.pipeline import STATE_DIR, STATE_FILE, MineOptions, mine
 from perfbench.mining.workloads import GenConfig

@@ -237,7 +237,8 @@ def test_bundled_examples_round_trip(tmp_path):
         str(tmp_path / "cache"),
     )
     original = load_dataset(src)
-    from perfbench.evaluate import EvalConfig, ensure_expert_patches, repo_cache_for
+    from perfbench.config import EvalConfig
+    from perfbench.session import ensure_expert_patches, repo_cache_for
 
     config = EvalConfig(run_id="x", cache_dir=tmp_path / "cache")
     ensure_expert_patches(original, repo_cache_for(original, config), list(original))

@@ -28,7 +28,8 @@ import minidata
 import pytest
 
 from perfbench.datasets import load_dataset
-from perfbench.evaluate import EvalConfig, Evaluator
+from perfbench.config import EvalConfig
+from perfbench.evaluate import Evaluator
 from perfbench.executors.local import LocalExecutor
 from perfbench.measure.protocol import MeasureConfig
 from perfbench.records import Prediction
@@ -232,7 +233,8 @@ DRIVER = textwrap.dedent("""
     import json, logging, sys
     from pathlib import Path
     from perfbench.datasets import load_dataset
-    from perfbench.evaluate import EvalConfig, Evaluator
+    from perfbench.config import EvalConfig
+    from perfbench.evaluate import Evaluator
     from perfbench.executors.cluster import RayExecutor
     from perfbench.measure.protocol import MeasureConfig
     from perfbench.records import Prediction

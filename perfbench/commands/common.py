@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..evaluate import EvalConfig
+from ..config import EvalConfig
 from ..measure.protocol import MeasureConfig
 from ..repos import default_cache_dir
 from ..sandbox import BACKENDS, resolve_backend_name

@@ -97,7 +97,8 @@ def command(
         check_repo_id(repo_id)
     dataset = load_dataset(dataset_path)
     if with_patches:
-        from ..evaluate import EvalConfig, ensure_expert_patches, repo_cache_for
+        from ..config import EvalConfig
+        from ..session import ensure_expert_patches, repo_cache_for
 
         config = EvalConfig(
             run_id="publish",

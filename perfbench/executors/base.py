@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .slots import Slot
 
 if TYPE_CHECKING:
-    from ..evaluate import Evaluator, Events
+    from ..config import Events
+    from ..evaluate import Evaluator
     from ..records import Prediction
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..errors import BackendUnavailable
-from ..evaluate import Events
+from ..config import Events
 from .base import Done, Executor, Work
 from .slots import SLOT_RESOURCE, Slot, default_slot_count, hold_slot, hostname, node_groups, pinned
 

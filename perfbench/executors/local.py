@@ -21,7 +21,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from ..errors import InputError
-from ..evaluate import Events
+from ..config import Events
 from ..sandbox.limits import available_cpus
 from .base import Done, Executor, Work
 from .slots import CpuGroup, Slot, hold_slot, hostname, measurement_cpus, pinned, split_groups

@@ -21,7 +21,8 @@ from typing import Any
 
 from ..datasets import Dataset
 from ..errors import InputError
-from ..evaluate import EvalConfig, Evaluator, Events, Outcome
+from ..config import EvalConfig, Events
+from ..evaluate import Evaluator, Outcome
 from ..records import Instance, Prediction
 from ..reports import atomic_write_text
 from ..validate import ValidationResult, validate_instance

@@ -32,7 +32,8 @@ from typing import Any
 from .. import __version__
 from ..datasets import Dataset
 from ..errors import InputError, PerfbenchError, RepositoryError
-from ..evaluate import EvalConfig, Events, machine_info
+from ..config import EvalConfig, Events
+from ..machine import machine_info
 from ..measure.stats import RatioEstimate
 from ..records import EnvSpec, Grading, Instance, Workload
 from ..validate import DEFAULT_THRESHOLD, ValidationResult, blocks_hint, validate_instance
