@@ -32,8 +32,8 @@ from . import stats
 
 log = logging.getLogger(__name__)
 
-CONTROL = "base_aa"
-MIN_PROCESS_TIMEOUT_S = 30.0  # filling a 4 GB memory limit takes about 16 s here  # base measured a second time, for the A/A noise control
+CONTROL = "base_aa"  # base measured a second time, for the A/A noise control
+MIN_PROCESS_TIMEOUT_S = 30.0  # filling a 4 GB memory limit takes about 16 s here
 
 
 STOP_RULES = ("verdict", "width")
