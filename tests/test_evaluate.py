@@ -146,3 +146,30 @@ def test_summary_covers_every_report_of_the_run_after_a_partial_rerun(tmp_path):
         path.write_text(_json.dumps(report))
     summary = ev.write_summary("m", [Prediction(ids[0], "m", "")])
     assert sorted(summary["instances"]) == sorted(ids)
+
+
+MEMO_DICT = minidata.BASE_CORE.replace('def count_pairs(xs):\n    """Number of pairs (i < j) with xs[i] == xs[j]."""\n',
+                                                   'SEEN = {}\n\n\ndef count_pairs(xs):\n    """Number of pairs (i < j) with xs[i] == xs[j]."""\n'
+                                                   '    key = tuple(xs)\n    if key in SEEN:\n        return SEEN[key]\n'
+                                                   '    SEEN[key] = _count(xs)\n    return SEEN[key]\n\n\ndef _count(xs):\n')
+MEMO_LRU = minidata.BASE_CORE.replace('def count_pairs(xs):\n    """Number of pairs (i < j) with xs[i] == xs[j]."""\n',
+                                      'import functools\n\n\ndef count_pairs(xs):\n    return _cached(tuple(xs))\n\n\n'
+                                      '@functools.lru_cache(maxsize=None)\ndef _cached(xs):\n')
+MEMO_FILE = minidata.BASE_CORE.replace('def count_pairs(xs):\n    """Number of pairs (i < j) with xs[i] == xs[j]."""\n',
+                                       'import hashlib, os, tempfile\n\n\ndef count_pairs(xs):\n'
+                                       '    path = os.path.join(tempfile.gettempdir(), hashlib.sha1(repr(xs).encode()).hexdigest())\n'
+                                       '    if os.path.exists(path):\n        with open(path) as fh:\n            return int(fh.read())\n'
+                                       '    n = _count(xs)\n    with open(path, "w") as fh:\n        fh.write(str(n))\n    return n\n\n\n'
+                                       'def _count(xs):\n')
+
+
+def test_memoizing_candidates_gain_nothing(evaluate_mini, patches):
+    # Caches keyed by the timed input, in memory, in an lru_cache and in a file of the temp folder:
+    # every timed call runs on an input of its own, so none is ever hit while timed.
+    reports = evaluate_mini([("memo-dict", patches(MEMO_DICT)), ("memo-lru", patches(MEMO_LRU)),
+                             ("memo-file", patches(MEMO_FILE))])
+    for model, rep in reports.items():
+        assert rep["status"] == "done", (model, rep.get("error"))
+        assert rep["correct"] is True, (model, rep["reason"])
+        assert rep["opt"] != "PASS" and rep["improved"] is False, (model, rep["speedup"])
+        assert rep["speedup"]["high"] < 1.2, (model, rep["speedup"])

@@ -130,3 +130,30 @@ def test_runner_reports_the_cpu_share_that_reveals_a_shared_cpu(tmp_path):
     ans = json.loads(proc.stdout.strip().splitlines()[-1])
     share = ans["cpu_s"] / (sum(ans["times"]) * ans["loops"])
     assert ans["ok"] and share < 0.8, share
+
+
+MEMO_WORKLOAD = """
+import json, os, tempfile
+SEEN = {}
+def setup(seed=0):
+    return [seed % 97, seed // 97]
+def run(data):
+    key = json.dumps(data)
+    path = os.path.join(tempfile.gettempdir(), "memo-" + str(abs(hash(key))))
+    hit = key in SEEN or os.path.exists(path)
+    SEEN[key] = True
+    open(path, "w").close()
+    return hit
+"""
+
+
+def test_no_timed_call_sees_an_input_an_earlier_call_saw(tmp_path, monkeypatch):
+    # A memo keyed by the input, in memory and in a file, never hits: warm-up and timed calls
+    # each run on an input of their own.
+    p = tmp_path / "memo.py"
+    p.write_text(MEMO_WORKLOAD)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    ans = run_harness("runner.py", {"workload": str(p), "seed": 5, "loops": 3, "repeats": 4, "warmup": 2,
+                                    "nonce": "m", "return_result": True})
+    assert ans["ok"] and ans["calls"] == 12
+    assert [json.loads(r) for r in ans["results"]] == [False] * 12
