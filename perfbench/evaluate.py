@@ -175,8 +175,8 @@ class Evaluator:
                 self.events.stage("measuring")
 
             mcfg = cfg.measure
-            stop = (VerdictStop(inst.grading, ident, mcfg.ci_method, mcfg.seed, mcfg.target_half_width,
-                                mcfg.improved_level) if mcfg.stop_rule == "verdict" else None)
+            stop = (VerdictStop(inst.grading, ident, mcfg.ci_method, mcfg.seed, mcfg.improved_level)
+                    if mcfg.stop_rule == "verdict" else None)
             m = session.measure([BASE, EXPERT, CANDIDATE], stop=stop, check=check)
             not_compared = CorrectnessResult(None, "not compared")
             correctness = checked.get(CANDIDATE, not_compared)

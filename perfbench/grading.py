@@ -120,16 +120,17 @@ class VerdictStop:
     """Stop rule: measure until every threshold of the verdict is decided by its interval.
 
     Decided means: ``opt`` is PASS or FAIL, and ``improved`` (speedup vs 1) is settled: the
-    speedup's interval excludes 1, or the verdict is FAIL and the interval around 1 is already
-    narrower than ``+-target_width`` (a change too small to tell from none is not worth more
-    blocks once it has failed). Intervals are the schedule's per-look intervals, whose error
-    holds under this repeated looking (stats.LookSchedule).
+    speedup's interval (at ``improved``'s own level) excludes 1, or the candidate has failed for
+    being too slow (the speedup's upper bound is under ``min_speedup``): whether a change too
+    small to count is faster than base at all is not worth more blocks, and ``improved`` then
+    stays false (not shown). Intervals are the schedule's per-look intervals, whose error holds
+    under this repeated looking (stats.LookSchedule).
     """
 
     def __init__(self, thresholds: Grading, identity: Identity, ci_method: str = "t", seed: int = 0,
-                 target_width: float = 0.02, improved_level: float | None = None) -> None:
+                 improved_level: float | None = None) -> None:
         self.thresholds, self.identity = thresholds, identity
-        self.ci_method, self.seed, self.target_width = ci_method, seed, target_width
+        self.ci_method, self.seed = ci_method, seed
         self.improved_level = improved_level
 
     def decide(self, m: Measurement, active: list[str], level: float) -> str | None:
@@ -141,7 +142,7 @@ class VerdictStop:
             return None
         strict = verdict_ratios(m, self.identity, self.ci_method, self.seed, self.improved_level or level)[0]
         improved_known = strict.low > IMPROVED_MARGIN or strict.high < IMPROVED_MARGIN
-        if not improved_known and not (verdict == FAIL and speedup.half_width <= self.target_width):
+        if not improved_known and not (verdict == FAIL and speedup.high < self.thresholds.min_speedup):
             return None
         return f"verdict settled ({verdict}: speedup {speedup.fmt()}, share {share.fmt()})"
 

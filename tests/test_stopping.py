@@ -29,7 +29,7 @@ def measure(backend: FakeBackend, config: MeasureConfig, thresholds: Grading = G
         if result.correct is False:
             m.failures[CANDIDATE] = f"incorrect: {result.detail}"
 
-    stop = VerdictStop(thresholds, identity, config.ci_method, config.seed, config.target_half_width)
+    stop = VerdictStop(thresholds, identity, config.ci_method, config.seed, config.improved_level)
     return Protocol(backend, WORKLOADS, config, Limits(), stop=stop, check=check).measure([BASE, EXPERT, CANDIDATE])
 
 
