@@ -28,9 +28,9 @@ from perfbench.datasets import load_dataset  # noqa: E402
 from perfbench.docker.engine import require_engine  # noqa: E402
 from perfbench.docker.images import ImageSettings  # noqa: E402
 from perfbench.docker.prebuild import build_pass, repo_cache  # noqa: E402
-from perfbench.session import ensure_expert_patches  # noqa: E402
 from perfbench.repos import default_cache_dir  # noqa: E402
 from perfbench.sandbox.base import BASE, Limits  # noqa: E402
+from perfbench.session import ensure_expert_patches  # noqa: E402
 
 log = logging.getLogger("bench.docker")
 TRIVIAL = "def setup(seed=0):\n    return seed\n\n\ndef run(data):\n    return data\n"

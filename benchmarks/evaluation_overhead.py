@@ -16,14 +16,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from perfbench.datasets import load_dataset
 from perfbench.config import EvalConfig
+from perfbench.datasets import load_dataset
 from perfbench.evaluate import Evaluator
-from perfbench.session import ensure_expert_patches, repo_cache_for
 from perfbench.measure.protocol import MeasureConfig
 from perfbench.predictions import load_predictions
 from perfbench.sandbox.base import Limits
 from perfbench.sandbox.limits import available_cpus
+from perfbench.session import ensure_expert_patches, repo_cache_for
 
 
 def main() -> None:

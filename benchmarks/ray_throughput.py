@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import minidata
 
-from perfbench.datasets import load_dataset
 from perfbench.config import EvalConfig
+from perfbench.datasets import load_dataset
 from perfbench.evaluate import Evaluator
 from perfbench.executors.base import Executor
 from perfbench.executors.local import LocalExecutor

@@ -9,8 +9,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import minidata
 
-from perfbench.datasets import load_dataset
 from perfbench.config import EvalConfig
+from perfbench.datasets import load_dataset
 from perfbench.evaluate import Evaluator
 from perfbench.measure.protocol import MeasureConfig
 from perfbench.sandbox.base import Limits

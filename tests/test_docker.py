@@ -23,16 +23,16 @@ import minidata
 import pytest
 from click.testing import CliRunner
 
+from perfbench.config import EvalConfig
 from perfbench.datasets import load_dataset
 from perfbench.docker import engine_status
-from perfbench.config import EvalConfig
 from perfbench.evaluate import Evaluator
-from perfbench.session import ensure_expert_patches, repo_cache_for
 from perfbench.measure.protocol import MeasureConfig
 from perfbench.records import Prediction
 from perfbench.repos import default_cache_dir
 from perfbench.sandbox.base import Limits
 from perfbench.sandbox.limits import available_cpus
+from perfbench.session import ensure_expert_patches, repo_cache_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.integration]
 

@@ -20,16 +20,16 @@ import pytest
 from click.testing import CliRunner
 from gitrepo_factory import RepoBuilder
 
-from perfbench.datasets import load_dataset
 from perfbench.config import EvalConfig
+from perfbench.datasets import load_dataset
 from perfbench.evaluate import Evaluator
-from perfbench.session import ensure_expert_patches, repo_cache_for
 from perfbench.measure.protocol import MeasureConfig
 from perfbench.mining.pipeline import STATE_DIR, STATE_FILE, MineOptions, mine
 from perfbench.mining.workloads import GenConfig
 from perfbench.predictions import GOLD, load_predictions
 from perfbench.records import Grading
 from perfbench.sandbox.base import Limits
+from perfbench.session import ensure_expert_patches, repo_cache_for
 
 DATA = Path(__file__).parent / "data" / "mining" / "minilib"
 

@@ -27,8 +27,8 @@ from pathlib import Path
 import minidata
 import pytest
 
-from perfbench.datasets import load_dataset
 from perfbench.config import EvalConfig
+from perfbench.datasets import load_dataset
 from perfbench.evaluate import Evaluator
 from perfbench.executors.local import LocalExecutor
 from perfbench.measure.protocol import MeasureConfig

@@ -10,9 +10,9 @@ import click
 
 from ..datasets import load_dataset
 from ..evaluate import Evaluator
-from ..session import ensure_expert_patches, repo_cache_for
 from ..executors import make_executor
 from ..predictions import GOLD, load_predictions
+from ..session import ensure_expert_patches, repo_cache_for
 from .common import build_config, executor_options, measurement_options, parse_ids
 
 

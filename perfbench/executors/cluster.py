@@ -21,8 +21,8 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..errors import BackendUnavailable
 from ..config import Events
+from ..errors import BackendUnavailable
 from .base import Done, Executor, Work
 from .slots import SLOT_RESOURCE, Slot, default_slot_count, hold_slot, hostname, node_groups, pinned
 

@@ -20,8 +20,8 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from ..errors import InputError
 from ..config import Events
+from ..errors import InputError
 from ..sandbox.limits import available_cpus
 from .base import Done, Executor, Work
 from .slots import CpuGroup, Slot, hold_slot, hostname, measurement_cpus, pinned, split_groups

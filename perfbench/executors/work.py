@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import EvalConfig, Events
 from ..datasets import Dataset
 from ..errors import InputError
-from ..config import EvalConfig, Events
 from ..evaluate import Evaluator, Outcome
 from ..records import Instance, Prediction
 from ..reports import atomic_write_text

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..config import EvalConfig, Events
 from ..datasets import Dataset
 from ..errors import InputError, PerfbenchError, RepositoryError
-from ..config import EvalConfig, Events
 from ..machine import machine_info
 from ..measure.stats import RatioEstimate
 from ..records import EnvSpec, Grading, Instance, Workload
