@@ -8,7 +8,9 @@ candidate (true speedup 1) may be called ``improved`` in at most 1% of runs.
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -16,15 +18,14 @@ from perfbench.measure import simulate
 from perfbench.measure.protocol import MeasureConfig
 
 RUNS = 10_000
+RECORDED = Path(__file__).parent / "data" / "block_log_ratios.json"
 SCHEDULE = MeasureConfig().schedule
 NOISES = {
     "normal": simulate.normal_noise(0.05),
     "heavy-tailed": simulate.heavy_noise(0.05),
     "bimodal": simulate.bimodal_noise(0.03),
-    # per-block log-ratios of a real run on this machine (perfbench__pbdemo-8151f8d, candidate
-    # against base, contended and quiet blocks alike), centred on zero
-    "recorded": simulate.resampled([0.021, -0.034, 0.115, 0.004, -0.012, 0.048, -0.061, 0.009, 0.187,
-                                    -0.022, 0.013, -0.005, 0.031, -0.094, 0.002, 0.026, -0.017, 0.071]),
+    # per-block log-ratios of a real run on this machine (40 blocks, an A/A candidate), centred on zero
+    "recorded": simulate.resampled(json.loads(RECORDED.read_text())["log_ratios"]),
 }
 
 
