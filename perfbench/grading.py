@@ -28,6 +28,10 @@ AA_TOLERANCE = 0.01
 WARM_ONLY_FACTOR = 5.0
 # "overfit": the candidate's visible/hidden gain ratio exceeds the expert's own by this factor.
 OVERFIT_FACTOR = 1.5
+# "deferred_work": serializing the candidate's results (not timed) takes longer than base's by
+# more than this share of base's timed call: the work moved out of the timed call into a lazy
+# result. Such a candidate cannot PASS.
+DEFERRED_SHARE = 0.25
 
 
 @dataclass
@@ -244,6 +248,11 @@ def grade(
             flags.append("noisy")
     if m.voided_blocks:
         flags.append("integrity")
+    deferred = {w.name: extra for w in m.workloads
+                if (extra := m.median_of(CANDIDATE, w.name, "encode_s") - m.median_of(BASE, w.name, "encode_s"))
+                > DEFERRED_SHARE * m.median_of(BASE, w.name, "figure")}
+    if deferred:
+        flags.append("deferred_work")
     if m.contended():
         flags.append("contended")
     if expert_correctness.correct is False:
@@ -268,6 +277,12 @@ def grade(
     g.improved = verdict_ratios(m, identity, ci_method, seed, improved_level or level)[0].above(IMPROVED_MARGIN)
     g.opt_gso = speedup.estimate >= thresholds.min_speedup and share.estimate >= thresholds.expert_share
     g.opt = opt_verdict(speedup, share, thresholds)
+    if g.opt == PASS and "deferred_work" in flags:
+        g.opt = INCONCLUSIVE
+        name, extra = max(deferred.items(), key=lambda kv: kv[1])
+        g.reason = (f"speedup {speedup.fmt()} would pass, but reading the candidate's results of {name} takes "
+                    f"{extra * 1e3:.2g} ms a call more than base's: work deferred out of the timed call")
+        return g
     if g.opt == PASS:
         g.reason = (f"speedup {speedup.fmt()} clears {thresholds.min_speedup}x and "
                     f"{share.low:.0%} of the expert's clears {thresholds.expert_share:.0%}")

@@ -157,3 +157,17 @@ def test_identical_to_expert_pools_the_two_timings_of_one_program():
     assert g.speedup.n_blocks == alone.n_blocks
     assert g.speedup.half_width < alone.half_width  # two timings of the same code per block
     assert 1.0 < g.speedup.estimate < 1.25
+
+
+def test_work_deferred_into_the_result_cannot_pass():
+    # The candidate's calls look 5x faster, but serializing its results (after the timed region)
+    # takes as long as base's calls: a lazy result. Flagged, and at most INCONCLUSIVE.
+    m = measurement(times(10, 5, 2))
+    for s in m.samples:
+        s.encode_s = 8.0 if s.variant == CANDIDATE else 0.1
+    g = run_grade(m)
+    assert "deferred_work" in g.flags and g.opt == INCONCLUSIVE and "deferred" in g.reason
+    honest = measurement(times(10, 5, 2))
+    for s in honest.samples:
+        s.encode_s = 0.1
+    assert "deferred_work" not in run_grade(honest).flags and run_grade(honest).opt == PASS

@@ -157,3 +157,27 @@ def test_no_timed_call_sees_an_input_an_earlier_call_saw(tmp_path, monkeypatch):
                                     "nonce": "m", "return_result": True})
     assert ans["ok"] and ans["calls"] == 12
     assert [json.loads(r) for r in ans["results"]] == [False] * 12
+
+
+LAZY_WORKLOAD = """
+class Lazy(list):
+    def __init__(self, n):
+        self.n = n
+    def __iter__(self):
+        total = 0
+        for i in range(self.n * 20000):
+            total += i
+        return iter([total])
+def setup(seed=0):
+    return seed % 5 + 1
+def run(n):
+    return Lazy(n)
+"""
+
+
+def test_serializing_time_is_reported_per_call(tmp_path):
+    # A result that does its work when read shows up in encode_s, outside the timed calls.
+    p = tmp_path / "lazy.py"
+    p.write_text(LAZY_WORKLOAD)
+    ans = run_harness("runner.py", {"workload": str(p), "seed": 1, "loops": 1, "repeats": 5, "nonce": "z"})
+    assert ans["ok"] and ans["encode_s"] > 5 * ans["median"]

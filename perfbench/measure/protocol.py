@@ -116,6 +116,7 @@ class Sample:
     end: float = 0.0
     cpu_share: float = math.nan  # share of the timed repeats' wall time spent on the CPU; <1 = preempted
     calls: int = 0  # timed calls, each on an input of its own
+    encode_s: float = math.nan  # per call: serializing its result, after the timed region
 
     @property
     def figure(self) -> float:
@@ -191,6 +192,12 @@ class Measurement:
 
     def samples_table(self) -> list[dict[str, Any]]:
         return [asdict(s) for s in self.samples]
+
+    def median_of(self, variant: str, workload: str, attribute: str) -> float:
+        """The median of a per-process figure (``figure``, ``encode_s``...) of one variant and workload."""
+        values = sorted(v for s in self.samples if s.variant == variant and s.workload == workload and s.ok
+                        and not math.isnan(v := getattr(s, attribute)))
+        return values[len(values) // 2] if values else math.nan
 
     def cpu_shares(self) -> dict[str, float]:
         """Per variant, the median share of CPU its timed processes got (1.0 on a reserved CPU)."""
@@ -414,6 +421,7 @@ class Protocol:
         s.median_s = float(answer.get("median", s.min_s))
         s.loops = int(answer["loops"])
         s.calls = int(answer.get("calls", s.loops * len(s.times)))
+        s.encode_s = float(answer.get("encode_s", math.nan))
         s.setup_s = float(answer.get("setup_s", 0.0))
         s.import_s = float(answer.get("import_s", 0.0))
         s.first_call_s = float(answer.get("first_call_s", math.nan))
