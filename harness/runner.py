@@ -151,18 +151,23 @@ def _warm_up(module, seed, count, answer):
 def _calibrate(module, seed, request, answer):
     """Per-call time on distinct inputs: the median of single calls, until ``target_s`` is spent."""
     target = float(request.get("target_s", 0.05))
-    times = []
+    times, overheads = [], []
     spent = 0.0
     index = 1
     while (spent < target or len(times) < 3) and len(times) < MAX_CALIBRATION_CALLS:
+        t0 = _perf_counter()
         elapsed, _, _, _ = _timed_calls(module, [call_seed(seed, index)])
+        overheads.append(_perf_counter() - t0 - elapsed)
         times.append(elapsed)
         spent += elapsed
         index += 1
     times.sort()
+    overheads.sort()
     answer["loops"] = 1
     answer["calls"] = len(times)
     answer["per_call_s"] = times[len(times) // 2]
+    # What each call costs besides itself: building its input and collecting garbage first.
+    answer["overhead_s"] = overheads[len(overheads) // 2]
 
 
 def _measure(module, seed, request, answer, results):

@@ -309,7 +309,7 @@ class Protocol:
         """
         cfg = self.config
         for w in self.workloads:
-            per_call, walls = {}, {}
+            per_call, walls, overhead = {}, {}, {}
             for variant in (BASE, EXPERT):
                 request = self._request(w, variant, mode="calibrate", target_s=cfg.calibrate_target_s)
                 proc, answer = self.run_one(variant, w, request)
@@ -318,18 +318,23 @@ class Protocol:
                     measurement.failures[variant] = f"workload {w.name}: {answer.get('error') or proc.failure_reason()}"
                     return False
                 per_call[variant] = max(float(answer["per_call_s"]), 1e-9)
+                overhead[variant] = float(answer.get("overhead_s", 0.0))
             fastest = min(per_call.values())
             loops = max(math.ceil(cfg.calibrate_target_s / fastest), math.ceil(4 * cfg.calibrate_target_s / per_call[BASE]))
             loops = max(1, min(loops, int(cfg.max_repeat_s / per_call[BASE])))
             measurement.loops[w.name] = loops
             # As many repeats as fit the per-process budget on base, the same for every variant.
+            # The budget covers building each call's input too: with inputs that cost more than
+            # the calls, more short processes beat fewer long ones (the spread between processes
+            # is what the blocks average out).
             base_repeat = loops * per_call[BASE]
-            repeats = max(cfg.min_repeats, min(cfg.repeats, int(cfg.process_budget_s / base_repeat)))
+            repeat_cost = base_repeat + loops * overhead[BASE]
+            repeats = max(cfg.min_repeats, min(cfg.repeats, int(cfg.process_budget_s / repeat_cost)))
             measurement.repeats[w.name] = repeats
             # A timed process of base takes about its calibration process's time plus its repeats
-            # (and their inputs' set-up, about as long again): a candidate ten times slower than
-            # that has failed, and waiting for it any longer only wastes the run.
-            expected = walls[BASE] + 2 * repeats * base_repeat
+            # and their inputs' set-up: a candidate ten times slower than that has failed, and
+            # waiting for it any longer only wastes the run.
+            expected = walls[BASE] + repeats * repeat_cost
             self.process_timeout_s = max(self.process_timeout_s, MIN_PROCESS_TIMEOUT_S, 10 * expected)
         self.process_timeout_s = min(self.process_timeout_s, self.limits.timeout_s)
         return True
