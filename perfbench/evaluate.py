@@ -131,6 +131,8 @@ class Evaluator:
                 raise PerfbenchError(f"refusing to write {name!r} outside {out_dir}")
             reports.atomic_write_text(target, text)
         report = _relocate(outcome.report, outcome.staging, str(out_dir))
+        from .pyperf_export import export_on_record  # pyperf/<variant>.json beside the report
+        export_on_record(out_dir, report)
         reports.atomic_write_json(out_dir / reports.REPORT_FILE, report)
         self.events.instance_finished(pred.model_name_or_path, pred.instance_id, report)
         return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,18 @@ from .records import Prediction
 GOLD = "gold"
 EMPTY = "empty"
 
+log = logging.getLogger(__name__)
+
 
 def load_predictions(spec: str, dataset: Dataset, instance_ids: list[str] | None = None, *,
-                     strict_patches: bool = True) -> list[Prediction]:
+                     strict_patches: bool = False) -> list[Prediction]:
     """Predictions from a file, or the ``gold`` (expert patch) / ``empty`` (null patch) controls.
 
     Every prediction must name an instance of ``dataset``; an instance may have
-    at most one prediction per model. With ``strict_patches`` a patch that is not
-    a diff (or touches protected paths) is an input error naming its line;
-    without, it is graded as not applied.
+    at most one prediction per model. A patch that is not a diff (or touches
+    protected paths) is the agent's failure, not the user's: by default it is
+    logged as a warning naming the instance and kept, to be graded as not applied
+    (FAIL). With ``strict_patches`` it is an input error naming its line instead.
     """
     selected = dataset.select(instance_ids)
     if spec == GOLD:
@@ -33,6 +37,7 @@ def load_predictions(spec: str, dataset: Dataset, instance_ids: list[str] | None
     if not path.exists():
         raise InputError(f"predictions file not found: {path} (or use 'gold' / 'empty')")
     preds = _read(path)
+    wanted = {i.instance_id for i in selected}
     seen: set[tuple[str, str]] = set()
     for line, pred in preds:
         if pred.instance_id not in dataset:
@@ -46,13 +51,17 @@ def load_predictions(spec: str, dataset: Dataset, instance_ids: list[str] | None
         if key in seen:
             raise InputError(f"second prediction for {pred.instance_id!r} by the same model", source=path, line=line)
         seen.add(key)
-        if strict_patches and pred.model_patch.strip():
+        if pred.model_patch.strip():
             try:
                 check_patch(pred.model_patch)
             except PatchError as exc:
-                raise InputError(f"{exc} (use --lenient-patches to grade it as not applied)", source=path,
-                                 line=line, field="model_patch") from None
-    wanted = {i.instance_id for i in selected}
+                if strict_patches:
+                    raise InputError(f"{exc} (without --strict-patches it is graded as not applied)",
+                                     source=path, line=line, field="model_patch") from None
+                if pred.instance_id in wanted:
+                    where = f"{path}, line {line}" if line is not None else str(path)
+                    log.warning("%s (%s): model_patch is refused, graded as not applied: %s (%s)",
+                                pred.instance_id, pred.model_name_or_path, exc, where)
     return [p for _, p in preds if p.instance_id in wanted]
 
 

@@ -9,19 +9,17 @@ after ``base_commit`` (the expert's solution) from its own tree.
 
 from __future__ import annotations
 
-import fcntl
 import io
 import logging
 import os
 import subprocess
 import tarfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import git
 
 from .errors import RepositoryError
+from .locks import file_lock
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +43,6 @@ def format_url(template: str, repo: str) -> str:
         raise RepositoryError(
             f"bad repository URL template {template!r}: unknown placeholder {exc}; use {{repo}}, {{owner}}, {{name}}"
         ) from None
-
-
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class RepoCache:
@@ -147,5 +134,3 @@ def diff(git_dir: Path, base: str, opt: str) -> str:
 def commit_date(git_dir: Path, commit: str) -> str:
     return _run_git(["--git-dir", str(git_dir), "show", "-s", "--format=%cI", commit], what=f"read {commit}").decode().strip()
 
-
-_file_lock = file_lock  # older name, still used by callers

@@ -20,6 +20,7 @@ from . import repos
 from .config import EvalConfig, Events
 from .correctness import CorrectnessResult, GuardResult, compare_results, run_guard_tests
 from .datasets import Dataset
+from .locks import file_lock
 from .measure.protocol import CheckFn, Measurement, Protocol, StopRule, TimedWorkload
 from .records import Instance
 from .reports import write_timings
@@ -110,7 +111,7 @@ class InstanceSession:
         self.events.stage("building base and expert")
         lock = self.config.cache_dir / "locks" / f"reference-{self.inst.repo.replace('/', '__')}.lock"
         assert self.mirror is not None
-        with repos._file_lock(lock):
+        with file_lock(lock):
             return self.backend.prepare_reference(self.mirror)
 
     def build_candidate(self, patch: str) -> VariantBuild:

@@ -71,9 +71,10 @@ def aggregates_line(summary: dict[str, Any]) -> str:
     a = summary["aggregates"]
     gm = a.get("geomean_speedup")
     sr = a.get("speedup_ratio")
+    ratio = f"{sr:.2f}" if sr else "-"
     return (f"apply {a['apply_rate']:.0%} · correct {a['correct_rate']:.0%} · improved {a['improved_rate']:.0%} · "
-            f"GSO opt {a['gso_opt_rate']:.0%} · perf gain {a['perf_gain']:.1%} · "
-            f"speedup ratio {sr:.2f}" if sr else "speedup ratio -") + (f" · geomean speedup {gm:.2f}x" if gm else "")
+            f"GSO opt {a['gso_opt_rate']:.0%} · perf gain {a['perf_gain']:.1%} · speedup ratio {ratio}"
+            + (f" · geomean speedup {gm:.2f}x" if gm else ""))
 
 
 class RichEvents(Events):

@@ -108,13 +108,14 @@ def test_cli_errors_are_one_line_and_keep_reports(mini, tmp_path):
                                     "model_patch": "make it faster"}) + "\n")
     args = ["evaluate", "--dataset", str(ds), "--predictions", str(not_diff), "--backend", "local",
             "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "c"), "--run-id", "r1"]
-    res = runner.invoke(main, args)
+    res = runner.invoke(main, [*args, "--strict-patches"])
     assert res.exit_code == 2 and "prose.jsonl, line 1: field 'model_patch': patch is not a unified diff" in res.output
     assert not (tmp_path / "runs" / "r1").exists()
-    res = runner.invoke(main, [*args, "--lenient-patches"])
+    res = runner.invoke(main, args)  # lenient by default: the agent's failure, graded FAIL
     assert res.exit_code == 0, res.output
+    assert f"{rec['instance_id']} (m): model_patch is refused" in res.output
     report = json.loads((tmp_path / "runs" / "r1" / "m" / rec["instance_id"] / "report.json").read_text())
-    assert report["applied"] is False
+    assert report["applied"] is False and report["opt"] == "FAIL"
     # a later bad invocation on the same run leaves the finished report alone
     res = runner.invoke(main, ["evaluate", "--dataset", str(ds), "--predictions", str(tmp_path / "missing.jsonl"),
                                "--run-id", "r1", "--runs-dir", str(tmp_path / "runs")])

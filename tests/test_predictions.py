@@ -69,9 +69,16 @@ def test_duplicate_prediction(ds, tmp_path):
         load_predictions(str(path), ds)
 
 
-def test_patch_that_is_not_a_diff(ds, tmp_path):
+def test_patch_that_is_not_a_diff(ds, tmp_path, caplog):
+    """The agent's failure, not the user's: lenient by default (a warning naming the instance)."""
+    iid = ds.instances[0].instance_id
     path = tmp_path / "p.jsonl"
-    path.write_text(json.dumps(rec(ds.instances[0].instance_id, patch="just make it faster")) + "\n")
+    path.write_text(json.dumps(rec(iid, patch="just make it faster")) + "\n")
     with pytest.raises(InputError, match=r"line 1: field 'model_patch': patch is not a unified diff"):
-        load_predictions(str(path), ds)
-    assert load_predictions(str(path), ds, strict_patches=False)[0].model_patch == "just make it faster"
+        load_predictions(str(path), ds, strict_patches=True)
+    with caplog.at_level("WARNING", logger="perfbench.predictions"):
+        preds = load_predictions(str(path), ds)
+    assert preds[0].model_patch == "just make it faster"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and iid in warnings[0] and "graded as not applied" in warnings[0]
+    assert "line 1" in warnings[0]

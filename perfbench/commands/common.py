@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,20 @@ def executor_options(opts: dict[str, Any]) -> dict[str, Any]:
     cpus = parse_cpus(opts["cpus"]) if opts.get("cpus") else None
     return {"name": opts.pop("executor"), "max_workers": opts.pop("max_workers"), "cpus": cpus,
             "ray_address": opts.pop("ray_address")}
+
+
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def check_run_id(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> str | None:
+    """click callback of ``--run-id``: a folder name of letters, digits, '.', '_' and '-'."""
+    if value is None:
+        return None
+    if not RUN_ID_PATTERN.match(value) or set(value) == {"."}:
+        raise click.BadParameter(
+            f"{value!r}: a run id may hold only letters, digits, '.', '_' and '-' "
+            "(it names the folder RUNS_DIR/RUN_ID)", ctx=ctx, param=param, param_hint="--run-id")
+    return value
 
 
 def parse_ids(text: str | None) -> list[str] | None:

@@ -13,7 +13,7 @@ from ..evaluate import Evaluator
 from ..executors import make_executor
 from ..predictions import GOLD, load_predictions
 from ..session import ensure_expert_patches, repo_cache_for
-from .common import build_config, executor_options, measurement_options, parse_ids
+from .common import build_config, check_run_id, executor_options, measurement_options, parse_ids
 
 
 @click.command("evaluate")
@@ -22,18 +22,21 @@ from .common import build_config, executor_options, measurement_options, parse_i
 @click.option("--predictions", required=True,
               help="Predictions file (JSON/JSONL with instance_id, model_name_or_path, model_patch), "
                    "or 'gold' (expert patch) or 'empty' (no change) as sanity controls.")
-@click.option("--run-id", default=None, help="Name of this run; reports go to RUNS_DIR/RUN_ID/MODEL/. "
-              "Re-running the same id resumes. [default: a timestamp]")
+@click.option("--run-id", default=None, callback=check_run_id,
+              help="Name of this run (letters, digits, '.', '_', '-'); reports go to "
+              "RUNS_DIR/RUN_ID/MODEL/. Re-running the same id resumes. [default: a timestamp]")
 @click.option("--instance-ids", default=None, help="Comma-separated instance ids to evaluate (default: all).")
 @measurement_options
 @click.option("--no-guard-tests", is_flag=True, help="Skip the instances' guard tests.")
 @click.option("--rerun", is_flag=True, help="Evaluate again even where a report exists.")
 @click.option("--eval-seed", type=int, default=None, envvar="PERFBENCH_EVAL_SEED",
               help="Secret seed of the hidden workloads, overriding the dataset's (published datasets carry none).")
-@click.option("--lenient-patches", is_flag=True,
-              help="Grade a patch that is not a diff as not applied, instead of stopping with an error.")
+@click.option("--strict-patches/--lenient-patches", default=False, show_default=True,
+              help="A prediction whose model_patch is not a diff (or touches protected paths): "
+                   "lenient grades it as not applied (FAIL) with a warning naming the instance; "
+                   "strict refuses the whole run.")
 def command(dataset_path: Path, predictions: str, run_id: str | None, instance_ids: str | None,
-            no_guard_tests: bool, rerun: bool, lenient_patches: bool, eval_seed: int | None,
+            no_guard_tests: bool, rerun: bool, strict_patches: bool, eval_seed: int | None,
             **opts: Any) -> None:
     """Evaluate predictions: build, measure base / expert / candidate, check, grade.
 
@@ -56,7 +59,7 @@ def command(dataset_path: Path, predictions: str, run_id: str | None, instance_i
     config.rerun = rerun
     if predictions == GOLD:
         ensure_expert_patches(dataset, repo_cache_for(dataset, config), selected)
-    preds = load_predictions(predictions, dataset, ids, strict_patches=not lenient_patches)
+    preds = load_predictions(predictions, dataset, ids, strict_patches=strict_patches)
     if not preds:
         raise click.UsageError("no predictions for the selected instances")
     evaluator = Evaluator(dataset, config)

@@ -25,7 +25,7 @@ from ..mining.llm import LLMSettings
 from ..mining.pipeline import CandidateOutcome, MineEvents, MineOptions, MineReport, mine
 from ..mining.workloads import DEFAULT_GENERATORS, GENERATORS, GenConfig
 from ..validate import DEFAULT_THRESHOLD
-from .common import build_config, measurement_options
+from .common import build_config, check_run_id, measurement_options
 
 
 class RichMineEvents(MineEvents):
@@ -269,7 +269,12 @@ def _generators(text: str) -> list[str]:
 @click.option(
     "--keep-work", is_flag=True, help="Keep exported trees and generated files under OUT/.mine."
 )
-@click.option("--run-id", default=None, help="Name of the validation runs. [default: a timestamp]")
+@click.option(
+    "--run-id",
+    default=None,
+    callback=check_run_id,
+    help="Name of the validation runs. [default: a timestamp]",
+)
 @measurement_options
 def command(
     repo: str,

@@ -16,7 +16,7 @@ from ..executors import make_executor
 from ..executors.work import validate_all
 from ..reports import atomic_write_json
 from ..validate import DEFAULT_THRESHOLD, ValidationResult, stale_seed_warning, write_validation
-from .common import build_config, executor_options, measurement_options, parse_ids
+from .common import build_config, check_run_id, executor_options, measurement_options, parse_ids
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 @click.option("--instance-ids", default=None, help="Comma-separated instance ids (default: all).")
 @click.option("--threshold", default=DEFAULT_THRESHOLD, show_default=True,
               help="Lowest acceptable lower bound of the expert speedup's 95% CI.")
-@click.option("--run-id", default=None, help="Name of this validation run. [default: a timestamp]")
+@click.option("--run-id", default=None, callback=check_run_id,
+              help="Name of this validation run. [default: a timestamp]")
 @click.option("--write/--no-write", default=True, show_default=True,
               help="Store the validation record in each instance.json (folder datasets).")
 @click.option("--runs", default=1, show_default=True, type=click.IntRange(1, 10),

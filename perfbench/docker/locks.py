@@ -6,12 +6,13 @@ different cache folders still share the engine and its tags.
 
 from __future__ import annotations
 
-import fcntl
 import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from .. import locks
 
 LOCK_DIR = Path(tempfile.gettempdir()) / "perfbench-docker-locks"
 
@@ -19,11 +20,5 @@ LOCK_DIR = Path(tempfile.gettempdir()) / "perfbench-docker-locks"
 @contextmanager
 def file_lock(name: str, lock_dir: Path = LOCK_DIR) -> Iterator[None]:
     """Hold an exclusive lock named ``name`` (any text) under ``lock_dir``."""
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    path = lock_dir / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:150] + ".lock")
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with locks.file_lock(lock_dir / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:150] + ".lock")):
+        yield

@@ -11,7 +11,6 @@ instead of measuring side by side.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import re
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..locks import try_file_lock
 from ..sandbox.limits import available_cpus
 
 log = logging.getLogger(__name__)
@@ -160,18 +160,10 @@ def hold_slot(
     waited = False
     while True:
         for i in order:
-            fh = open(_lock_path(groups[i]), "a")  # noqa: SIM115 - held across the yield
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                fh.close()
-                continue
-            try:
-                yield i, groups[i]
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-                fh.close()
-            return
+            with try_file_lock(_lock_path(groups[i])) as held:
+                if held:
+                    yield i, groups[i]
+                    return
         if not waited:
             log.warning(
                 "every core group of this machine is held (%s); waiting",
