@@ -128,7 +128,9 @@ def grade(
         share = RatioEstimate(1.0, 1.0, 1.0, share.n_blocks, "identity")
         speedup = m.pooled_ratio(BASE, [EXPERT, CANDIDATE], hidden, ci_method, seed)
     g = Grade(
-        applied=True, built=True, correct=bool(correctness.correct), improved=False, opt=FAIL, opt_gso=False,
+        # One definition of correct (README): every result equals base's AND the guard tests pass.
+        applied=True, built=True, correct=bool(correctness.correct) and guard.passed is not False,
+        improved=False, opt=FAIL, opt_gso=False,
         reason="", apply_method=build.apply_method, correct_detail=correctness.detail, guard=guard_info,
         speedup=speedup, expert_speedup=expert, share_of_expert=share, hidden_speedup=speedup,
         measured_speedup=measured if identical_to_base else None,
@@ -179,11 +181,11 @@ def grade(
         flags.append("identical_to_base")
     g.flags = flags
 
-    if not g.correct:
+    if not correctness.correct:
         g.reason = f"not correct: {correctness.detail}"
         return g
     if guard.passed is False:
-        g.reason = f"guard tests failed: {guard.detail}"
+        g.reason = f"not correct: guard tests failed: {guard.detail}"
         return g
     g.improved = speedup.above(IMPROVED_MARGIN)
     g.opt_gso = speedup.estimate >= thresholds.min_speedup and share.estimate >= thresholds.expert_share
