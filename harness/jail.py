@@ -223,6 +223,12 @@ def lock_down_allow(config):
     # /tmp first: allowed folders below it (tests keep their trees there) are bound on top.
     root.tmpfs("/tmp", "size=%s,mode=1777" % size)
     root.allow_all(config.get("allow", []))
+    for path in config.get("rw", []):  # a build's own variant folder: written, and kept
+        root.mkdirs(os.path.dirname(path))
+        if not os.path.lexists(root.inside(path)):
+            os.mkdir(root.inside(path), 0o755)
+        _mount(path, root.inside(path), None, MS_BIND | MS_REC)
+        root.writable.append(path)
     for path in config.get("scratch", []):
         root.tmpfs(path, "size=%s,mode=1777" % size)
     for path in config.get("hide", []):

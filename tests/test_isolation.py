@@ -235,3 +235,30 @@ def test_searching_candidate_finds_nothing_in_evaluation(tmp_path):
     assert r["status"] == "done", r.get("error")
     assert r["sandbox"]["isolation"] == "namespace"
     assert r["correct"] is True, r["reason"]
+
+
+def test_candidate_build_sees_nothing_of_the_answer(tmp_path):
+    """The candidate's build runs its code (here an install command of the instance runs a file
+    the patch adds): it too searches the machine and finds nothing, or the build would fail."""
+    import json
+
+    from conftest import quick_config
+
+    from perfbench.datasets import load_dataset
+    from perfbench.evaluate import Evaluator
+    from perfbench.records import Prediction
+
+    ds_path, rec, repo, _ = _leaky_dataset(tmp_path)
+    record_path = ds_path / rec["instance_id"] / "instance.json"
+    data = json.loads(record_path.read_text())
+    data["env"]["install"] = ["python src/mini/__init__.py"]  # base's is empty: a no-op
+    record_path.write_text(json.dumps(data))
+    hook = SEARCH + "\nif __name__ == '__main__':\n    found = search()\n    print(found)\n    raise SystemExit(1 if found else 0)\n"
+    patch = minidata.patch_between(repo, {"src/mini/__init__.py": hook})
+    ev = Evaluator(load_dataset(ds_path), quick_config(tmp_path, "build", max_blocks=3))
+    ev.run([Prediction(rec["instance_id"], "builder", patch)])
+    r = ev.layout.load_report("builder", rec["instance_id"])
+    log = (ev.layout.instance_dir("builder", rec["instance_id"]) / "build-candidate.log").read_text()
+    assert r["status"] == "done", r.get("error")
+    assert r["built"] is True, (r["reason"], log[-2000:])
+    assert "python src/mini/__init__.py" in log and "\n[]" in log, log[-2000:]  # the search did run

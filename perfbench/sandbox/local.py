@@ -88,9 +88,11 @@ ETC_ALLOW = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "ns
 JAIL_SETUP_FAILED = 111
 
 
-def jail_argv(config: dict[str, Any], argv: list[str]) -> list[str]:
-    """The command line that runs ``argv`` in the jail described by ``config``."""
-    return [*UNSHARE, sys.executable, "-s", str(HARNESS_DIR / "jail.py"), json.dumps(config), "--", *argv]
+def jail_argv(config: dict[str, Any], argv: list[str], network: bool = False) -> list[str]:
+    """The command line that runs ``argv`` in the jail described by ``config`` (with the machine's
+    network only for builds, which may need package registries)."""
+    unshare = [a for a in UNSHARE if a != "--net"] if network else UNSHARE
+    return [*unshare, sys.executable, "-s", str(HARNESS_DIR / "jail.py"), json.dumps(config), "--", *argv]
 
 
 def namespace_isolation_available() -> bool:
@@ -172,6 +174,7 @@ class LocalBackend(Backend):
         self.repo_git_dir: Path | None = None
         self.jail_root = work_dir / "jail-root"  # an empty folder the jail mounts its fresh root on
         self.test_tools: Path | None = None  # a test runner perfbench provided (see ensure_test_runner)
+        self._build_jail: dict[str, Any] | None = None
         self._cgroup = PidsCgroup(Limits().max_procs)
         work_dir.mkdir(parents=True, exist_ok=True)
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -294,18 +297,32 @@ class LocalBackend(Backend):
         if self.repo_git_dir is not None and self.instance.test_paths:
             repos.export_paths(self.repo_git_dir, self.instance.base_commit, root / "tree", self.instance.test_paths)
         try:
-            self._install(root, log_path)
+            self._install(root, log_path, jailed=self.isolation == "namespace")
         except BuildError as exc:
             return VariantBuild(CANDIDATE, False, log_path, error=str(exc), apply_method=applied.method,
                                 details={"stage": "build"}, seconds=time.monotonic() - t0)
         return VariantBuild(CANDIDATE, True, log_path, apply_method=applied.method,
                             details={"files": applied.files}, seconds=time.monotonic() - t0)
 
-    def _install(self, root: Path, log_path: Path) -> None:
+    def _install(self, root: Path, log_path: Path, jailed: bool = False) -> None:
+        """Build the variant at ``root``. ``jailed`` (the candidate's build, which runs its code):
+        every step in the allow-list jail, with ``root`` writable and the machine's network (for
+        package registries), and nothing else of the machine (no mirror, no expert tree)."""
         env_spec = self.instance.env
         tree = root / "tree"
         lines: list[str] = []
         env = {**os.environ, **env_spec.env_vars, "PYTHONDONTWRITEBYTECODE": "1"}
+        self._build_jail = None
+        if jailed:
+            scratch = self.work_dir / "build-scratch"
+            scratch.mkdir(parents=True, exist_ok=True)
+            env.update(HOME=str(scratch), TMPDIR=str(scratch))
+            self.jail_root.mkdir(parents=True, exist_ok=True)
+            allow = [*SYSTEM_ALLOW, *(f"/etc/{name}" for name in (*ETC_ALLOW, "resolv.conf", "pip.conf")),
+                     *interpreter_dirs(self.python), str(HARNESS_DIR)]
+            self._build_jail = {"root": str(self.jail_root), "allow": [p for p in allow if os.path.lexists(p)],
+                                "rw": [str(root)], "hide": [str(p) for p in self._secrets(root)],
+                                "scratch": [str(scratch)], "tmpfs_size": "2048m"}
         if env_spec.needs_venv:
             venv = root / "venv"
             self._step([self.python, "-m", "venv", str(venv)], tree, env, lines, log_path)
@@ -327,7 +344,13 @@ class LocalBackend(Backend):
     def _step(self, cmd: list[str], cwd: Path, env: dict[str, str], lines: list[str], log_path: Path,
               check: bool = True) -> None:
         lines.append("$ " + shlex.join(cmd))
-        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
+        run = cmd
+        if self._build_jail:
+            run = jail_argv({**self._build_jail, "cwd": str(cwd), "env": env}, cmd, network=True)
+        proc = subprocess.run(run, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
+        if run is not cmd and proc.returncode == JAIL_SETUP_FAILED and "perfbench jail:" in proc.stderr:
+            raise HarnessError(f"the build jail could not be set up: {proc.stderr.strip()[-300:]}",
+                               fix="see the message; this is not the patch's failure")
         lines.append((proc.stdout + proc.stderr).rstrip())
         if check and proc.returncode != 0:
             log_path.write_text("\n".join(lines) + "\n")
@@ -381,14 +404,17 @@ class LocalBackend(Backend):
             allow.append(str(self.test_tools))
         return [p for p in dict.fromkeys(allow) if os.path.lexists(p)]
 
-    def _hidden_for(self, variant: str) -> list[str]:
-        """What must never be seen: masked even where it lies inside an allowed folder (the
-        allow-list leaves it out in any other case)."""
-        others = [self.roots[v] for v in self.roots if v != variant]
+    def _secrets(self, own_root: Path) -> list[Path]:
+        others = [r for r in self.roots.values() if r != own_root]
         secrets = [*self.hide, self.cache_dir / "repos", *others]
         if self.repo_git_dir is not None:
             secrets.append(self.repo_git_dir)
-        return [str(p) for p in secrets if p.exists()]
+        return [p for p in secrets if p.exists()]
+
+    def _hidden_for(self, variant: str) -> list[str]:
+        """What must never be seen: masked even where it lies inside an allowed folder (the
+        allow-list leaves it out in any other case)."""
+        return [str(p) for p in self._secrets(self.roots[variant])]
 
     def jail_config(self, variant: str, scratch: Path, cwd: Path, env: dict[str, str],
                     limits: Limits) -> dict[str, Any]:
