@@ -55,9 +55,25 @@ class BuildError(PerfbenchError):
         super().__init__(f"{message} (log: {log})" if log else message)
 
 
-class BackendUnavailable(PerfbenchError):
-    """The chosen sandbox backend cannot run on this machine."""
+class HarnessError(PerfbenchError):
+    """A failure of the evaluation itself, not of the patch under test.
+
+    A test runner that is not installed, a sandbox that cannot be set up, a folder the
+    harness needs that is missing, a Docker engine that stops answering, a full disk, an
+    absent build tool. Such a report gets status ``error`` (never a FAIL verdict), is left
+    out of the rates, and is redone when the same command runs again. ``fix`` says in one
+    line what to do about it.
+    """
+
+    def __init__(self, message: str, *, fix: str = "") -> None:
+        self.fix = fix
+        super().__init__(f"{message} (fix: {fix})" if fix else message)
+
+
+class BackendUnavailable(HarnessError):
+    """The chosen sandbox backend cannot run on this machine (or stopped answering mid-run)."""
 
 
 class RepositoryError(PerfbenchError):
     """A repository or commit could not be found or read."""
+

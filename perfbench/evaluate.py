@@ -9,6 +9,7 @@ reports are kept, so an interrupted run resumes where it stopped.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import logging
 import os
@@ -24,7 +25,7 @@ from . import reports
 from .config import EvalConfig, Events
 from .correctness import CorrectnessResult, GuardResult
 from .datasets import Dataset
-from .errors import PerfbenchError
+from .errors import HarnessError, PerfbenchError
 from .grading import Grade, Identity, VerdictStop, failed, grade
 from .identity import source_identity
 from .machine import machine_info
@@ -46,9 +47,16 @@ class Evaluator:
         self.machine = machine_info()
 
     def pending(self, predictions: list[Prediction]) -> list[Prediction]:
+        """Predictions without a finished report. A report whose status is ``error`` (the
+        evaluation failed, not the patch) is not finished: the same command redoes it."""
         if self.config.rerun:
             return list(predictions)
-        return [p for p in predictions if self.layout.load_report(p.model_name_or_path, p.instance_id) is None]
+        out = []
+        for p in predictions:
+            report = self.layout.load_report(p.model_name_or_path, p.instance_id)
+            if report is None or report.get("status") != "done":
+                out.append(p)
+        return out
 
     def run(self, predictions: list[Prediction],
             on_summary: Callable[[str, dict[str, Any]], None] | None = None,
@@ -109,9 +117,19 @@ class Evaluator:
         try:
             report = {**base_report, **self._evaluate(inst, pred, staging)}
             report["status"] = "done"
+        except HarnessError as exc:
+            log.error("%s: evaluation error (not the patch's): %s", inst.instance_id, exc)
+            report = {**base_report, **_error_fields(str(exc), fix=exc.fix)}
         except PerfbenchError as exc:
             log.error("%s: %s", inst.instance_id, exc)
             report = {**base_report, **_error_fields(str(exc))}
+        except OSError as exc:
+            # A full disk, a folder gone under us: the machine's failure, not the patch's.
+            log.error("%s: evaluation error: %s", inst.instance_id, exc)
+            (staging / "error.log").write_text(traceback.format_exc())
+            fix = ("free disk space (or point --cache-dir / --runs-dir elsewhere), then rerun"
+                   if exc.errno == errno.ENOSPC else "see error.log, then rerun the same command")
+            report = {**base_report, **_error_fields(f"{type(exc).__name__}: {exc}", fix=fix)}
         except Exception as exc:
             log.exception("%s: unexpected error", inst.instance_id)
             (staging / "error.log").write_text(traceback.format_exc())
@@ -180,6 +198,13 @@ class Evaluator:
             stop = (VerdictStop(inst.grading, ident, mcfg.ci_method, mcfg.seed, mcfg.improved_level)
                     if mcfg.stop_rule == "verdict" else None)
             m = session.measure([BASE, EXPERT, CANDIDATE], stop=stop, check=check)
+            for which in (BASE, EXPERT):
+                # The references are the dataset's own code, validated on this protocol: when one
+                # fails, the evaluation is at fault (environment, sandbox), not the candidate.
+                if which in m.failures:
+                    raise HarnessError(f"the {which} variant failed while measured: {m.failures[which]}",
+                                       fix="check the instance's environment with `perfbench validate`, "
+                                           "then rerun the same command")
             not_compared = CorrectnessResult(None, "not compared")
             correctness = checked.get(CANDIDATE, not_compared)
             if guard.passed is False:
@@ -241,9 +266,12 @@ def _relocate(value: Any, old: str, new: str) -> Any:
     return value
 
 
-def _error_fields(message: str) -> dict[str, Any]:
-    return {"status": "error", "error": message, "applied": False, "built": False, "correct": False,
-            "improved": False, "opt": "FAIL", "opt_gso": False, "reason": message, "flags": ["error"]}
+def _error_fields(message: str, fix: str = "") -> dict[str, Any]:
+    """An evaluation that did not finish: status ``error``, no verdict (``opt`` is ``ERROR``, not
+    FAIL), left out of the rates and redone by the next run of the same command."""
+    return {"status": "error", "error": message, "fix": fix or "see the message, then rerun the same command",
+            "applied": None, "built": None, "correct": None, "improved": None, "opt": "ERROR", "opt_gso": None,
+            "reason": f"evaluation error: {message}", "flags": ["error"]}
 
 
 def _build_dict(b: Any) -> dict[str, Any]:

@@ -211,7 +211,9 @@ def grade(
     measured = ratio(BASE, CANDIDATE, hidden)
     speedup, share, _ = verdict_ratios(m, identity, ci_method, seed, level)
     g = Grade(
-        applied=True, built=True, correct=bool(correctness.correct), improved=False, opt=FAIL, opt_gso=False,
+        # One definition of correct (README): every result equals base's AND the guard tests pass.
+        applied=True, built=True, correct=bool(correctness.correct) and guard.passed is not False,
+        improved=False, opt=FAIL, opt_gso=False,
         reason="", apply_method=build.apply_method, correct_detail=correctness.detail, guard=guard_info,
         speedup=speedup, expert_speedup=expert, share_of_expert=share, hidden_speedup=speedup,
         measured_speedup=measured if identical_to_base else None,
@@ -267,11 +269,11 @@ def grade(
         flags.append("identical_to_base")
     g.flags = flags
 
-    if not g.correct:
+    if not correctness.correct:
         g.reason = f"not correct: {correctness.detail}"
         return g
     if guard.passed is False:
-        g.reason = f"guard tests failed: {guard.detail}"
+        g.reason = f"not correct: guard tests failed: {guard.detail}"
         return g
     # ``improved`` is a claim of its own, decided at its own (stricter) level.
     g.improved = verdict_ratios(m, identity, ci_method, seed, improved_level or level)[0].above(IMPROVED_MARGIN)

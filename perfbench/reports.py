@@ -97,9 +97,16 @@ def write_timings(path: Path, samples: Iterable[dict[str, Any]]) -> None:
 
 
 def aggregate(reports: list[dict[str, Any]]) -> dict[str, Any]:
-    """Run-level rates and means over instance reports (DESIGN.md section 7)."""
+    """Run-level rates and means over instance reports (DESIGN.md section 7).
+
+    Reports whose evaluation failed (status ``error``: the harness's failure, not the patch's)
+    are left out of every rate and counted apart in ``n_errors``, with their one-line causes.
+    ``correct`` is read as the report states it: results equal base's and guard tests passed.
+    """
+    errors = [r for r in reports if r.get("status") != "done"]
+    reports = [r for r in reports if r.get("status") == "done"]
     n = len(reports)
-    done = [r for r in reports if r.get("status") == "done"]
+    done = reports
 
     def count(pred: Any) -> int:
         return sum(1 for r in reports if pred(r))
@@ -126,9 +133,10 @@ def aggregate(reports: list[dict[str, Any]]) -> dict[str, Any]:
         return cand / exp
 
     return {
-        "n_instances": n,
-        "n_completed": len(done),
-        "n_errors": n - len(done),
+        "n_instances": n,  # with a verdict: the denominator of every rate
+        "n_completed": n,
+        "n_errors": len(errors),
+        "errors": {str(r.get("instance_id")): r.get("error") or r.get("reason") or "" for r in errors},
         "opt_pass": opt_pass,
         "opt_fail": opt_fail,
         "opt_inconclusive": count(lambda r: r.get("opt") == "INCONCLUSIVE"),

@@ -386,3 +386,38 @@ def test_clean_removes_leftovers_only(engine, docker_gold):
                 engine.api.remove_image(ref)
             except Exception:
                 pass
+
+
+# ---- allow-list property of the containers: nothing of the answer is visible -----------------
+
+def test_candidate_container_sees_nothing_of_the_answer(engine, docker_gold, mini_ds, cache_dir, tmp_path):
+    """A candidate's process walks the container's whole file system, reads every file outside
+    /usr and inflates git objects: no repository, no git data, no line of the expert's patch.
+    The evaluation image itself holds the expert's tree (a variant) but no history and no mirror."""
+    from test_isolation import SEARCH
+
+    from perfbench.docker import DockerBackend
+    from perfbench.docker.containers import RunSpec, run_container
+    from perfbench.sandbox.base import CANDIDATE
+
+    ds_path = mini_ds[0]
+    ds = load_dataset(ds_path)
+    config = _config(tmp_path, "docker", "search", cache_dir)
+    cache = repo_cache_for(ds, config)
+    inst = next(iter(ds))
+    ensure_expert_patches(ds, cache, [inst])
+    mirror = cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+    backend = DockerBackend(inst, work_dir=tmp_path / "work", log_dir=tmp_path / "logs", cache_dir=cache_dir)
+    code = SEARCH + "\nimport json\nprint(json.dumps(search()))\n"
+    with backend:
+        backend.prepare_reference(mirror)
+        assert backend.prepare_candidate("").ok
+        backend.install_workloads({"w": "def setup(seed=0):\n    return 0\n"})
+        proc = backend._run(CANDIDATE, ["python3", "-c", code], b"", Limits(timeout_s=300, memory_mb=1024))
+        assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+        assert json.loads(proc.stdout.decode().splitlines()[-1]) == []
+        # The image with nothing hidden: the expert line only in the expert variant's own tree.
+        bare = run_container(engine, RunSpec(image=backend.images[CANDIDATE], command=["python3", "-c", code],
+                                             limits=Limits(timeout_s=300, memory_mb=1024)))
+        found = json.loads(bare.stdout.decode().splitlines()[-1])
+        assert found and all(f.startswith("expert line: /pb/expt/") for f in found), found

@@ -96,3 +96,169 @@ def test_sneaky_candidate_is_contained(mini, evaluate_mini, tmp_path):
     assert hits == []
     assert r["correct"] is True, r["reason"]  # no state carried from one process to the next
     assert r["sandbox"]["isolation"] == "namespace"
+
+
+# ---- allow-list: a candidate that searches everything it can see finds nothing ----------------
+
+# The search a hostile candidate runs: every folder it can see, every `.git` and repository-like
+# folder (HEAD + objects), every file read (git objects inflated) for a line of the expert's patch.
+# The needle is assembled at run time, so the candidate's own source does not hold it.
+SEARCH = r'''
+import os, zlib
+
+NEEDLE = "+".join(["counts[x] = counts.get(x, 0) ", " 1"])  # not a constant: not in any .pyc
+SKIP_READ = ("/usr/", "/proc/", "/sys/", "/dev/")
+
+
+def search(roots=("/",), read_system=False):
+    found = []
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            if dirpath.startswith(("/proc", "/sys")):
+                dirnames[:] = []
+                continue
+            if os.path.basename(dirpath) == ".git" or ("HEAD" in filenames and "objects" in dirnames):
+                found.append("repository: " + dirpath)
+            for name in filenames:
+                path = os.path.join(dirpath, name)
+                if name.endswith((".bundle", ".pack")):
+                    found.append("git data: " + path)
+                if not read_system and (path + "/").startswith(SKIP_READ) or os.path.islink(path):
+                    continue
+                try:
+                    with open(path, "rb") as fh:
+                        data = fh.read(8 << 20)
+                except OSError:
+                    continue
+                if "/objects/" in path:
+                    try:
+                        data = zlib.decompress(data)
+                    except zlib.error:
+                        pass
+                if NEEDLE.encode() in data:
+                    found.append("expert line: " + path)
+    return found
+'''
+
+
+def _leaky_dataset(tmp_path):
+    """The mini dataset whose `repos` points at a working copy checked out at the expert commit,
+    with a folder of git mirrors (every later commit) beside it."""
+    ds, rec = minidata.make_dataset(tmp_path, size=120, grading={"min_speedup": 1.2, "expert_share": 0.7})
+    repo = tmp_path / "mini-repo"
+    mirrors = tmp_path / "mirrors"
+    mirrors.mkdir()
+    import subprocess
+
+    subprocess.run(["git", "clone", "-q", "--mirror", str(repo), str(mirrors / "test+mini.git")], check=True)
+    return ds, rec, repo, mirrors
+
+
+def test_search_finds_the_answer_without_the_jail(tmp_path):
+    """The control: the same search, run outside any jail, finds the working copy and the mirrors."""
+    _, _, repo, mirrors = _leaky_dataset(tmp_path)
+    scope: dict = {}
+    exec(SEARCH, scope)
+    found = scope["search"]((str(tmp_path),))
+    assert any(str(repo) in f for f in found) and any(str(mirrors) in f for f in found), found
+
+
+def test_jailed_search_of_the_whole_machine_finds_nothing(tmp_path):
+    """One jailed process of the candidate walks `/` (reading every file, /usr included) and
+    finds no repository, no git data and no line of the expert's patch."""
+    import json
+
+    from conftest import quick_config
+
+    from perfbench.datasets import load_dataset
+    from perfbench.evaluate import ensure_expert_patches, repo_cache_for
+    from perfbench.sandbox.base import CANDIDATE, Limits
+    from perfbench.sandbox.local import LocalBackend
+
+    ds_path, rec, _repo, _mirrors = _leaky_dataset(tmp_path)
+    ds = load_dataset(ds_path)
+    config = quick_config(tmp_path)
+    cache = repo_cache_for(ds, config)
+    inst = ds.get(rec["instance_id"])
+    ensure_expert_patches(ds, cache, [inst])
+    mirror = cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+    backend = LocalBackend(inst, work_dir=tmp_path / "work", log_dir=tmp_path / "logs",
+                           cache_dir=config.cache_dir, hide=[ds_path, config.runs_dir])
+    with backend:
+        assert all(b.ok for b in backend.prepare_reference(mirror).values())
+        assert backend.prepare_candidate("").ok
+        backend.install_workloads({"w": "def setup(seed=0):\n    return 0\n"})
+        code = SEARCH + "\nimport json, os\nprint(json.dumps({'found': search(read_system=True), 'top': sorted(os.listdir('/'))}))\n"
+        proc = backend._run(CANDIDATE, [backend._variant_python(CANDIDATE), "-c", code], b"",
+                            Limits(timeout_s=900, memory_mb=2048))
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    answer = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    assert answer["found"] == [], answer["found"][:20]
+    # Absent, not merely unreadable: the root holds only the allowed folders' parents.
+    assert set(answer["top"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "root",
+                                  "sbin", "tmp", "usr", "work", "home", "opt"}, answer["top"]
+
+
+SEARCHING_CORE = SEARCH + '''
+_FOUND = search()
+if _FOUND:
+    raise SystemExit(repr(_FOUND)[:300])
+
+
+def count_pairs(xs):
+    counts = {}
+    for x in xs:
+        counts[x] = counts.get(x, 0) + 2 - 1
+    n = sum(c * (c - 1) // 2 for c in counts.values())
+    return n + 1000000 * len(_FOUND)
+
+
+def total(xs):
+    return sum(xs)
+'''
+
+
+def test_searching_candidate_finds_nothing_in_evaluation(tmp_path):
+    """Through a whole evaluation (timed workloads, result checks, guard tests) the searching
+    candidate finds nothing: a finding would change its results, and it stays correct."""
+    from conftest import quick_config
+
+    from perfbench.datasets import load_dataset
+    from perfbench.evaluate import Evaluator
+    from perfbench.records import Prediction
+
+    ds_path, rec, repo, _ = _leaky_dataset(tmp_path)
+    patch = minidata.patch_between(repo, {"src/mini/core.py": SEARCHING_CORE})
+    ev = Evaluator(load_dataset(ds_path), quick_config(tmp_path, "search", max_blocks=3))
+    ev.run([Prediction(rec["instance_id"], "searcher", patch)])
+    r = ev.layout.load_report("searcher", rec["instance_id"])
+    assert r["status"] == "done", r.get("error")
+    assert r["sandbox"]["isolation"] == "namespace"
+    assert r["correct"] is True, r["reason"]
+
+
+def test_candidate_build_sees_nothing_of_the_answer(tmp_path):
+    """The candidate's build runs its code (here an install command of the instance runs a file
+    the patch adds): it too searches the machine and finds nothing, or the build would fail."""
+    import json
+
+    from conftest import quick_config
+
+    from perfbench.datasets import load_dataset
+    from perfbench.evaluate import Evaluator
+    from perfbench.records import Prediction
+
+    ds_path, rec, repo, _ = _leaky_dataset(tmp_path)
+    record_path = ds_path / rec["instance_id"] / "instance.json"
+    data = json.loads(record_path.read_text())
+    data["env"]["install"] = ["python src/mini/__init__.py"]  # base's is empty: a no-op
+    record_path.write_text(json.dumps(data))
+    hook = SEARCH + "\nif __name__ == '__main__':\n    found = search()\n    print(found)\n    raise SystemExit(1 if found else 0)\n"
+    patch = minidata.patch_between(repo, {"src/mini/__init__.py": hook})
+    ev = Evaluator(load_dataset(ds_path), quick_config(tmp_path, "build", max_blocks=3))
+    ev.run([Prediction(rec["instance_id"], "builder", patch)])
+    r = ev.layout.load_report("builder", rec["instance_id"])
+    log = (ev.layout.instance_dir("builder", rec["instance_id"]) / "build-candidate.log").read_text()
+    assert r["status"] == "done", r.get("error")
+    assert r["built"] is True, (r["reason"], log[-2000:])
+    assert "python src/mini/__init__.py" in log and "\n[]" in log, log[-2000:]  # the search did run

@@ -37,7 +37,11 @@ def build_candidate(client: Any, instance_image: str, tree: Path, log_path: Path
     cid = api.create_container(
         instance_image, command=["python3", "/pb/etc/pbbuild.py", "variant", root], working_dir=root,
         labels={**LABELS, **owner_labels(), f"{LABEL}.layer": "candidate-build"}, use_config_proxy=False,
-        host_config=api.create_host_config(network_mode="host"),
+        # The build runs the candidate's code (its install commands): the expert's tree, which the
+        # instance image holds, is covered by an empty mount, as in every other container of the
+        # candidate. It may reach package registries (host network), nothing else of the machine.
+        host_config=api.create_host_config(network_mode="host", tmpfs={
+            VARIANT_ROOTS["expert"]: "ro,size=4k,mode=000"}),
     )["Id"]
     REGISTRY.add(client, cid)
     try:
