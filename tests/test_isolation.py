@@ -171,7 +171,7 @@ def test_jailed_search_of_the_whole_machine_finds_nothing(tmp_path):
     from conftest import quick_config
 
     from perfbench.datasets import load_dataset
-    from perfbench.evaluate import ensure_expert_patches, repo_cache_for
+    from perfbench.session import ensure_expert_patches, repo_cache_for
     from perfbench.sandbox.base import CANDIDATE, Limits
     from perfbench.sandbox.local import LocalBackend
 
