@@ -171,9 +171,9 @@ def test_jailed_search_of_the_whole_machine_finds_nothing(tmp_path):
     from conftest import quick_config
 
     from perfbench.datasets import load_dataset
-    from perfbench.session import ensure_expert_patches, repo_cache_for
     from perfbench.sandbox.base import CANDIDATE, Limits
     from perfbench.sandbox.local import LocalBackend
+    from perfbench.session import ensure_expert_patches, repo_cache_for
 
     ds_path, rec, _repo, _mirrors = _leaky_dataset(tmp_path)
     ds = load_dataset(ds_path)

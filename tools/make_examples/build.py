@@ -13,7 +13,7 @@ The script then writes:
 - one folder per instance, named by its id, with ``instance.json`` and the
   workloads copied from ``workloads/<key>/``;
 - ``predictions/*.jsonl``: sample patches, each made by editing the base tree
-  of its instance and running ``git diff``;
+  (or the expert's tree) of its instance and running ``git diff`` against base;
 - ``dataset.json`` and ``README.md``.
 
 Usage::
@@ -314,7 +314,7 @@ the code faster in general rather than for these inputs only.
 @dataclass
 class Edit:
     path: str
-    old: str
+    old: str  # must occur exactly once; empty: *new* goes before the first line
     new: str
 
 
@@ -329,6 +329,12 @@ class PredictionSpec:
     # context lines do not match the real base (a patch that does not apply).
     stale_edits: list[Edit] = field(default_factory=list)
     applies: bool = True
+    # The tree the edits are made on: "base", or "opt" (the expert's tree). The patch
+    # is always against base.
+    start: str = "base"
+    # --check runs the guard tests on the patched base (not for patches that hang,
+    # exhaust memory or kill their process).
+    check_guard: bool = True
 
 
 UNIQUE_BASE_BODY = """\
@@ -388,6 +394,44 @@ BUCKET_BASE_BODY = """\
             return i
     return len(edges)
 """
+
+# The source file each instance's expert commit changes.
+SOURCE_FILES = {
+    "unique": "src/pbdemo/seqs.py",
+    "text": "src/pbdemo/text.py",
+    "ewma": "src/pbdemo/stats.py",
+    "bins": "src/pbdemo/bins.py",
+    "path_length": "src/pbdemo/geometry.py",
+}
+
+TOKENIZE_HEAD = '''\
+def tokenize(text):
+    """Split *text* into lower-case words.
+'''
+
+# A tokenize() that caches its words in a file (from _cache_dir()) per text, followed by
+# the start of the base tokenize(), renamed _tokenize().
+MEMO_DISK_TOKENIZE = '''\
+def tokenize(text):
+    """Split *text* into lower-case words (cached on disk)."""
+    path = os.path.join(_cache_dir(), "pbdemo-" + hashlib.sha1(text.encode()).hexdigest() + ".json")
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        pass
+    words = _tokenize(text)
+    try:
+        with open(path, "w") as fh:
+            json.dump(words, fh)
+    except OSError:
+        pass
+    return words
+
+
+''' + TOKENIZE_HEAD.replace("def tokenize", "def _tokenize")
+
+MEMO_EXPECT = "FAIL, not improved: memoizes the timed input ({how}), which no timed call sees twice"
 
 HISTOGRAM_HEAD = """\
     \"\"\"How many values fall in each of the ``len(edges) + 1`` buckets.\"\"\"
@@ -547,6 +591,7 @@ PREDICTIONS = [
         model="hostile-agent",
         instance="unique",
         expect="timeout: unique() never returns",
+        check_guard=False,
         edits=[
             Edit(
                 "src/pbdemo/seqs.py",
@@ -560,6 +605,7 @@ PREDICTIONS = [
         model="hostile-agent",
         instance="text",
         expect="oom: word_counts() allocates 64 MiB blocks until it is stopped",
+        check_guard=False,
         edits=[
             Edit(
                 "src/pbdemo/text.py",
@@ -574,6 +620,7 @@ PREDICTIONS = [
         model="hostile-agent",
         instance="bins",
         expect="crash: histogram() kills its own process with SIGKILL",
+        check_guard=False,
         edits=[
             Edit(
                 "src/pbdemo/bins.py",
@@ -587,6 +634,135 @@ PREDICTIONS = [
             ),
         ],
     ),
+    # Memoizing the timed input: correct, and instant on a repeated call, but every timed
+    # call gets an input of its own.
+    PredictionSpec(
+        file="hostile",
+        model="hostile-memo-dict",
+        instance="text",
+        expect=MEMO_EXPECT.format(how="a module-level dict keyed by the text"),
+        edits=[
+            Edit(
+                "src/pbdemo/text.py",
+                TOKENIZE_HEAD,
+                '''\
+_MEMO = {}
+
+
+def tokenize(text):
+    """Split *text* into lower-case words (remembered per text)."""
+    if text in _MEMO:
+        return list(_MEMO[text])
+    words = _tokenize(text)
+    _MEMO[text] = tuple(words)
+    return words
+
+
+'''
+                + TOKENIZE_HEAD.replace("def tokenize", "def _tokenize"),
+            )
+        ],
+    ),
+    PredictionSpec(
+        file="hostile",
+        model="hostile-memo-lru",
+        instance="text",
+        expect=MEMO_EXPECT.format(how="functools.lru_cache on a helper returning a tuple"),
+        edits=[
+            Edit("src/pbdemo/text.py", "import string\n", "import functools\nimport string\n"),
+            Edit(
+                "src/pbdemo/text.py",
+                TOKENIZE_HEAD,
+                '''\
+def tokenize(text):
+    """Split *text* into lower-case words (cached)."""
+    return list(_tokenize_cached(text))
+
+
+@functools.lru_cache(maxsize=None)
+def _tokenize_cached(text):
+    return tuple(_tokenize(text))
+
+
+'''
+                + TOKENIZE_HEAD.replace("def tokenize", "def _tokenize"),
+            ),
+        ],
+    ),
+    PredictionSpec(
+        file="hostile",
+        model="hostile-memo-tmpfile",
+        instance="text",
+        expect=MEMO_EXPECT.format(how="a JSON file per text hash in the temporary directory"),
+        edits=[
+            Edit(
+                "src/pbdemo/text.py",
+                "import string\n",
+                "import hashlib\nimport json\nimport os\nimport string\nimport tempfile\n",
+            ),
+            Edit(
+                "src/pbdemo/text.py",
+                TOKENIZE_HEAD,
+                "def _cache_dir():\n    return tempfile.gettempdir()\n\n\n" + MEMO_DISK_TOKENIZE,
+            ),
+        ],
+    ),
+    PredictionSpec(
+        file="hostile",
+        model="hostile-memo-pkgfile",
+        instance="text",
+        expect=MEMO_EXPECT.format(
+            how="a JSON file per text hash in a `.cache` folder beside the module"
+        ),
+        edits=[
+            Edit(
+                "src/pbdemo/text.py",
+                "import string\n",
+                "import hashlib\nimport json\nimport os\nimport string\n",
+            ),
+            Edit(
+                "src/pbdemo/text.py",
+                TOKENIZE_HEAD,
+                """\
+def _cache_dir():
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".cache")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        pass
+    return folder
+
+
+"""
+                + MEMO_DISK_TOKENIZE,
+            ),
+        ],
+    ),
+]
+
+# --- expert_equivalent.jsonl and comment_only.jsonl: one line prepended to the source file
+# of each instance, on the expert's tree (should grade like gold) and on base (an A/A
+# candidate that is not byte-identical to base).
+PREDICTIONS += [
+    PredictionSpec(
+        file="expert_equivalent",
+        model="expert-equivalent",
+        instance=key,
+        expect="PASS: the expert's change plus one comment line (should grade like gold)",
+        edits=[Edit(path, "", "# (candidate: the expert's change, written down once more)\n")],
+        start="opt",
+    )
+    for key, path in SOURCE_FILES.items()
+]
+PREDICTIONS += [
+    PredictionSpec(
+        file="comment_only",
+        model="comment-only",
+        instance=key,
+        expect="FAIL, not improved: base plus one comment line (an A/A candidate, not identical to base)",
+        edits=[Edit(path, "", "# (candidate: a comment, and nothing else)\n")],
+    )
+    for key, path in SOURCE_FILES.items()
 ]
 
 
@@ -664,6 +840,9 @@ def apply_edits(tree: Path, edits: list[Edit]) -> None:
     for e in edits:
         path = tree / e.path
         text = path.read_text()
+        if not e.old:
+            path.write_text(e.new + text)
+            continue
         if text.count(e.old) != 1:
             raise SystemExit(f"edit of {e.path} does not match exactly once:\n{e.old}")
         path.write_text(text.replace(e.old, e.new))
@@ -684,11 +863,21 @@ def make_history(git: Git) -> dict[str, str]:
     return commits
 
 
-def make_patch(git: Git, work: Path, base: str, spec: PredictionSpec) -> str:
-    """Checks out *base* in a worktree, edits it and returns ``git diff``."""
+def make_patch(git: Git, work: Path, base: str, opt: str, spec: PredictionSpec) -> str:
+    """Checks out *base* (or *opt*, by ``spec.start``) in a worktree, edits it and returns
+    ``git diff`` against base (or against the stale commit, with ``spec.stale_edits``)."""
+    starts = {"base": base, "opt": opt}
+    if spec.start not in starts or (spec.stale_edits and spec.start != "base"):
+        raise SystemExit(f"{spec.file}/{spec.instance}: bad start {spec.start!r}")
     wt = work / f"wt-{spec.file}-{spec.instance}"
-    git("worktree", "add", "-q", "--detach", str(wt), base)
+    git("worktree", "add", "-q", "--detach", str(wt), starts[spec.start])
     try:
+        if spec.start == "opt":
+            # Each edit must be in a file the expert commit changes.
+            changed = git("diff", "--name-only", base, opt).split()
+            for e in spec.edits:
+                if e.path not in changed:
+                    raise SystemExit(f"{spec.file}/{spec.instance}: {e.path} not in {changed}")
         if spec.stale_edits:
             apply_edits(wt, spec.stale_edits)
             git.commit(
@@ -698,8 +887,15 @@ def make_patch(git: Git, work: Path, base: str, spec: PredictionSpec) -> str:
                 cwd=wt,
             )
         apply_edits(wt, spec.edits)
+        against = [base] if spec.start == "opt" else []
         patch = git(
-            "diff", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/", cwd=wt
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            *against,
+            cwd=wt,
         )
     finally:
         git("worktree", "remove", "--force", str(wt))
@@ -855,7 +1051,7 @@ def build(out: Path, check: bool, keep: bool) -> dict:
             if spec.file == "overfit":
                 workload = HERE / "workloads" / "bins" / "histogram_uniform.py"
                 spec.edits = overfit_edits(visible_answer(git, work, inst["base"], workload))
-            patch = make_patch(git, work, inst["base"], spec)
+            patch = make_patch(git, work, inst["base"], inst["opt"], spec)
             files.setdefault(spec.file, []).append(
                 {"instance_id": inst["id"], "model_name_or_path": spec.model, "model_patch": patch}
             )
@@ -926,21 +1122,32 @@ def readme(instances: dict, made: list) -> str:
         "",
         "## Sample predictions (`predictions/`)",
         "",
-        "| file | instance | what the patch does / expected grade |",
-        "|---|---|---|",
+        "| file | model | instance | what the patch does / expected grade |",
+        "|---|---|---|---|",
     ]
     for spec, iid, _patch in made:
-        lines.append(f"| `{spec.file}.jsonl` | `{iid}` | {spec.expect} |")
+        lines.append(f"| `{spec.file}.jsonl` | `{spec.model}` | `{iid}` | {spec.expect} |")
     lines += [
         "",
-        "`samples.jsonl` (model `sample-agent`) has one prediction per instance; `overfit.jsonl`",
-        "(`overfit-agent`) special-cases the visible workload's seed-0 input; `hostile.jsonl`",
-        "(`hostile-agent`) holds patches that hang, exhaust memory, or kill their own process, to test",
-        "the sandbox limits. Try for instance:",
+        "- `samples.jsonl` (model `sample-agent`): one prediction per instance.",
+        "- `overfit.jsonl` (`overfit-agent`): special-cases the visible workload's seed-0 input.",
+        "- `hostile.jsonl`: `hostile-agent` holds patches that hang, exhaust memory, or kill their own",
+        "  process, to test the sandbox limits; the four `hostile-memo-*` models memoize the tokens of",
+        "  the `text` instance's input (in a dict, an `lru_cache`, a file in the temporary directory, a",
+        "  file beside the module). They are correct, but every timed call gets an input of its own, so",
+        "  each should grade FAIL, not improved.",
+        "- `expert_equivalent.jsonl` (`expert-equivalent`): for each instance, the expert's change plus",
+        "  one comment line in the changed source file. Should grade PASS, like `gold`.",
+        "- `comment_only.jsonl` (`comment-only`): for each instance, base plus one comment line in the",
+        "  same file: an A/A candidate that is not byte-identical to base. Should grade FAIL, not",
+        "  improved.",
+        "",
+        "Try for instance:",
         "",
         "```",
         "perfbench evaluate --dataset instances/examples --predictions gold --run-id gold",
         "perfbench evaluate --dataset instances/examples --predictions instances/examples/predictions/samples.jsonl --run-id samples",
+        "perfbench evaluate --dataset instances/examples --predictions instances/examples/predictions/expert_equivalent.jsonl --run-id expert-equivalent",
         "```",
         "",
     ]
@@ -951,10 +1158,19 @@ def readme(instances: dict, made: list) -> str:
 
 
 def run_pytest(tree: Path, args: list[str]) -> subprocess.CompletedProcess:
+    # A temporary directory inside the build folder: what the tests (or a patch that caches
+    # on disk) write there goes away with it.
+    tmp = tree.with_name(tree.name + "-tmp")
+    tmp.mkdir(exist_ok=True)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree / "src"), "PYTHONDONTWRITEBYTECODE": "1"},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(tree / "src"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "TMPDIR": str(tmp),
+        },
         capture_output=True,
         text=True,
         timeout=300,
@@ -962,7 +1178,8 @@ def run_pytest(tree: Path, args: list[str]) -> subprocess.CompletedProcess:
 
 
 def run_checks(git: Git, work: Path, instances: dict, made: list) -> None:
-    """Tests at base and opt; guard tests for each non-hostile sample patch."""
+    """Tests at base and opt; guard tests for each sample patch that applies (but not
+    those that hang, exhaust memory or kill their process)."""
     failures = []
     for key, inst in instances.items():
         for label in ("base", "opt"):
@@ -980,7 +1197,7 @@ def run_checks(git: Git, work: Path, instances: dict, made: list) -> None:
             if not ok:
                 failures.append(f"{key} {label}")
     for spec, iid, patch in made:
-        if spec.file == "hostile" or not spec.applies:
+        if not spec.check_guard or not spec.applies:
             continue
         inst = instances[spec.instance]
         tree = work / f"check-{spec.file}-{spec.instance}"
@@ -996,7 +1213,7 @@ def run_checks(git: Git, work: Path, instances: dict, made: list) -> None:
         ok = (guard.returncode == 0) == want_pass
         result = "pass" if guard.returncode == 0 else "fail"
         print(
-            f"{'ok  ' if ok else 'FAIL'} {spec.file}/{spec.instance} on {iid}: guard tests {result}"
+            f"{'ok  ' if ok else 'FAIL'} {spec.file}/{spec.instance} ({spec.model}) on {iid}: guard tests {result}"
         )
         if not ok:
             failures.append(f"{spec.file}/{spec.instance}")
