@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import reports
 from .config import EvalConfig, Events
@@ -33,6 +33,9 @@ from .measure.protocol import MeasureConfig, Measurement
 from .records import Instance, Prediction
 from .sandbox.base import BASE, CANDIDATE, EXPERT, Limits
 from .session import InstanceSession, repo_cache_for
+
+if TYPE_CHECKING:
+    from .executors.base import Executor
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +63,12 @@ class Evaluator:
 
     def run(self, predictions: list[Prediction],
             on_summary: Callable[[str, dict[str, Any]], None] | None = None,
-            executor: Any = None) -> dict[str, dict[str, Any]]:
-        """Evaluate what is not reported yet, here or through ``executor`` (perfbench.executors)."""
+            executor: Executor | None = None) -> dict[str, dict[str, Any]]:
+        """Evaluate what is not reported yet, here or through ``executor`` (perfbench.executors).
+
+        The driver owns the loop: work items go to the executor, ``(report, files)`` outcomes come
+        back as they finish, and :meth:`record` here is the one place that writes the run folder.
+        """
         models: dict[str, list[Prediction]] = {}
         for p in predictions:
             models.setdefault(p.model_name_or_path, []).append(p)
@@ -73,7 +80,15 @@ class Evaluator:
             for pred in todo:
                 self.evaluate_one(pred)
         else:
-            lost = executor.evaluate(self, todo)
+            from .executors.work import EvaluationWork  # the work items import this module
+
+            works = [EvaluationWork.of(self, p) for p in todo]
+            for done in executor.results(works, self.events):
+                if done.error is not None:
+                    log.error("%s: lost: %s", done.work.key, done.error)
+                    lost.append(f"{done.work.key}: {done.error}")
+                else:
+                    self.record(done.work.prediction, done.value)
         summaries = {}
         for model, preds in models.items():
             summaries[model] = self.write_summary(model, preds)

@@ -19,6 +19,7 @@ from perfbench.datasets import load_dataset
 from perfbench.errors import BackendUnavailable, InputError, PerfbenchError
 from perfbench.evaluate import Evaluator
 from perfbench.executors import make_executor, slots
+from perfbench.executors.base import Done, Executor
 from perfbench.executors.cluster import check_reachable
 from perfbench.executors.local import LocalExecutor
 from perfbench.executors.slots import Slot
@@ -207,9 +208,10 @@ def test_lost_evaluations_fail_the_run_after_the_summary(mini, tmp_path):
     ds_path, rec = mini
     ev = Evaluator(load_dataset(ds_path), quick_config(tmp_path, "lost"))
 
-    class Losing:
-        def evaluate(self, evaluator: Evaluator, todo: list[Prediction]) -> list[str]:
-            return [f"{p.model_name_or_path}/{p.instance_id}: node died" for p in todo]
+    class Losing(Executor):
+        def results(self, works, events=None):
+            for work in works:
+                yield Done(work, error="node died")
 
     with pytest.raises(
         PerfbenchError, match=r"1 of 1 evaluations did not finish.*run the same command again"

@@ -2,8 +2,8 @@
 
 An executor knows nothing of grading or reports. It takes :class:`Work` items (picklable:
 they travel to worker processes or Ray nodes), runs each in a slot it holds, and yields a
-:class:`Done` for each as it finishes, in whatever order. The driver writes the results
-(``Evaluator.record``), so only one process ever writes the run folder.
+:class:`Done` for each as it finishes, in whatever order. The driver (``Evaluator.run``)
+owns the loop and writes the results, so only one process ever writes the run folder.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from .slots import Slot
 
 if TYPE_CHECKING:
     from ..config import Events
-    from ..evaluate import Evaluator
-    from ..records import Prediction
 
 log = logging.getLogger(__name__)
 
@@ -62,17 +60,3 @@ class Executor(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def evaluate(self, evaluator: Evaluator, todo: list[Prediction]) -> list[str]:
-        """Evaluate ``todo``, recording each report as it arrives; returns what was lost."""
-        from .work import EvaluationWork
-
-        works = [EvaluationWork.of(evaluator, p) for p in todo]
-        lost: list[str] = []
-        for done in self.results(works, evaluator.events):
-            if done.error is not None:
-                log.error("%s: lost: %s", done.work.key, done.error)
-                lost.append(f"{done.work.key}: {done.error}")
-                continue
-            evaluator.record(done.work.prediction, done.value)
-        return lost
