@@ -11,7 +11,10 @@ answer   ``{"id", "returncode", "stdout" (base64), "stderr" (base64, tail),
            "wall_s", "start", "end", "timed_out", "oom", "leftovers",
            "retire", "retire_reason", "error"}``
 
-The first line it prints, before any request, is ``{"ready": true, ...}``.
+The first line it prints, before any request, is ``{"ready": true, ...}``. Its one
+argument is a JSON configuration: ``wipe`` (the scratch folders) and ``watch`` (mount
+points to compare with their state at start; default: every writable mount that is no
+scratch folder, /proc, /sys or a pseudo file system).
 
 Per request it runs ``argv`` as a fresh child (its own session, stdin, stdout
 and stderr pipes to the supervisor, nothing else inherited) under the

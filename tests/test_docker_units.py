@@ -183,6 +183,18 @@ def test_supervisor_answer_becomes_a_proc_result():
     assert timed.failure_reason() == "timeout" and b"memory" not in timed.stderr
 
 
+def test_candidate_builds_that_touch_the_system_are_found():
+    from perfbench.docker.candidate import system_changes
+
+    diff = [{"Path": "/", "Kind": 0}, {"Path": "/pb", "Kind": 0}, {"Path": "/pb/cand/tree/x.py", "Kind": 1},
+            {"Path": "/root/.cache/pip", "Kind": 1}, {"Path": "/usr", "Kind": 0}, {"Path": "/usr/local", "Kind": 0},
+            {"Path": "/usr/local/lib/python3.11/dist-packages/x.pth", "Kind": 1}, {"Path": "/tmp/build", "Kind": 1}]
+    assert system_changes(diff) == []
+    bad = [{"Path": "/usr/lib/python3.11/json/__init__.py", "Kind": 0}, {"Path": "/etc/ld.so.preload", "Kind": 1},
+           {"Path": "/pb", "Kind": 2}, {"Path": "/pb/candy", "Kind": 1}, {"Path": "/usr/bin/python3", "Kind": 0}]
+    assert system_changes(diff + bad) == sorted(c["Path"] for c in bad)
+
+
 # ---- the supervisor, in a pid namespace of its own (no Docker needed) ----------------------------
 
 SUPERVISOR = Path(__file__).resolve().parent.parent / "harness" / "supervisor.py"

@@ -121,6 +121,7 @@ class DockerBackend(Backend):
         self._python_version = ""
         self.supervised = os.environ.get(SUPERVISOR_ENV, "1") != "0"
         self._supervisors: dict[tuple[Any, ...], SupervisedContainer] = {}
+        self.candidate_system_changes: list[str] = []
         self.supervisor_stats = {"containers": 0, "processes": 0, "retired": 0}
         self.work_dir.mkdir(parents=True, exist_ok=True)
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -163,8 +164,9 @@ class DockerBackend(Backend):
             repos.export_paths(self.repo_git_dir, self.instance.base_commit, tree, self.instance.test_paths)
         try:
             hint = self.layers["instance"].tag.split(":", 1)[1][:60]
-            self.images[CANDIDATE] = build_candidate(self.client, self.images[BASE], tree, log_path, hint,
-                                                     self.settings.build_timeout_s)
+            built = build_candidate(self.client, self.images[BASE], tree, log_path, hint, self.settings.build_timeout_s)
+            self.images[CANDIDATE] = built.tag
+            self.candidate_system_changes = built.system_changes
         except BuildError as exc:
             return VariantBuild(CANDIDATE, False, log_path, error=str(exc), apply_method=applied.method,
                                 details={"stage": "build"}, seconds=time.monotonic() - t0)
@@ -238,7 +240,9 @@ class DockerBackend(Backend):
             limits = dataclasses.replace(limits, timeout_s=min(limits.timeout_s, remaining))
         env = {**self._env(variant), **(extra_env or {})}
         try:
-            if supervised and self.supervised:
+            # A candidate whose build changed the image outside its tree may have changed the interpreter
+            # the supervisor would run on: its processes get a container each.
+            if supervised and self.supervised and not (variant == CANDIDATE and self.candidate_system_changes):
                 return self._run_supervised(variant, argv, stdin, limits, cwd, env)
             spec = self._spec(variant, argv, limits, stdin=stdin, cwd=cwd, environment=env)
             return run_container(self.client, spec)
@@ -305,6 +309,7 @@ class DockerBackend(Backend):
                           "which kills what it left and wipes " + ", ".join(SCRATCH) + " after it"
                           if self.supervised else "one container per process"),
             "supervisor": dict(self.supervisor_stats) if self.supervised else None,
+            "candidate_system_changes": self.candidate_system_changes[:20],
             "limits": "per process: cpuset, memory without swap, pids, timeout then kill, no core dumps",
             "instance_timeout_s": self.instance_timeout_s,
             "variant_roots": VARIANT_ROOTS,
