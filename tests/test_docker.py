@@ -469,8 +469,8 @@ def test_supervised_container_carries_nothing_over(engine, docker_gold, mini_ds,
         after = probe("look")
         assert after["seen"] == {}, "a file written by the previous process survived it"
         assert after["procs"] == [], "a process left by the previous one still runs"
-        assert after["pid"] != polluter["pid"]
         retired = "/dev" in polluter["wrote"]
+        assert retired or after["pid"] != polluter["pid"]
         assert backend.supervisor_stats["containers"] == (2 if retired else 1)
         assert backend.supervisor_stats["retired"] == (1 if retired else 0)
         print(f"\nwritten by the polluter: {polluter['wrote']}; {backend.supervisor_stats}")
