@@ -308,7 +308,6 @@ class DockerBackend(Backend):
             "processes": ("one long-lived container per variant; a fresh process per run under harness/supervisor.py, "
                           "which kills what it left and wipes " + ", ".join(SCRATCH) + " after it"
                           if self.supervised else "one container per process"),
-            "supervisor": dict(self.supervisor_stats) if self.supervised else None,
             "candidate_system_changes": self.candidate_system_changes[:20],
             "limits": "per process: cpuset, memory without swap, pids, timeout then kill, no core dumps",
             "instance_timeout_s": self.instance_timeout_s,
@@ -317,6 +316,8 @@ class DockerBackend(Backend):
         }
 
     def close(self) -> None:
+        if self.supervisor_stats["processes"]:
+            log.debug("supervised containers of %s: %s", self.instance.instance_id, self.supervisor_stats)
         for sup in list(self._supervisors.values()):
             sup.close()
         self._supervisors.clear()
