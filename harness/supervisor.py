@@ -144,7 +144,8 @@ class Scratch:
         st = os.lstat(path)
         self.mode = stat.S_IMODE(st.st_mode)
         self.times = (st.st_atime_ns, st.st_mtime_ns)
-        self.initial = sorted(os.listdir(path))
+        self.initial = sorted(os.listdir(path))  # a fresh tmpfs has none; any there must stay as they are
+        self.kept = {name: _snapshot(os.path.join(path, name), set()) for name in self.initial}
 
     def wipe(self):
         """Empty the folder; returns a problem found (a string) or None."""
@@ -168,6 +169,9 @@ class Scratch:
             return "cannot wipe %s: %s" % (self.path, exc)
         if left != self.initial:
             return "%s not empty after the wipe" % self.path
+        for name, before in self.kept.items():
+            if _snapshot(os.path.join(self.path, name), set()) != before:
+                return "%s changed" % os.path.join(self.path, name)
         return None
 
 
