@@ -500,6 +500,15 @@ def test_supervised_container_carries_nothing_over(engine, docker_gold, mini_ds,
         assert backend.supervisor_stats["containers"] == n + 1
         ids = {c["Id"] for c in engine.api.containers(filters={"label": f"perfbench.instance={inst.instance_id}"})}
         assert len(ids) == 2
+        # A candidate whose build changed the image outside its tree is not run under a supervisor on that
+        # image's interpreter: each of its processes gets a container of its own.
+        backend.images["candidate"] = backend.images["base"]
+        backend.candidate_system_changes = ["/usr/lib/python3.11/json/__init__.py"]
+        before = dict(backend.supervisor_stats)
+        lone = backend._run("candidate", ["/bin/sh", "-c", "echo $$"], b"", limits)
+        assert lone.returncode == 0 and lone.stdout.strip() == b"1"  # pid 1: a container of its own
+        assert backend.supervisor_stats == before
+        backend.images.pop("candidate")
     assert not engine.api.containers(all=True, filters={"label": f"perfbench.instance={inst.instance_id}"})
 
 
