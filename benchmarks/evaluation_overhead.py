@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--predictions", default="gold")
     ap.add_argument("--backend", default="local")
     ap.add_argument("--max-blocks", type=int, default=30)
+    ap.add_argument("--cpus", help="CPUs to pin timed processes to, comma-separated [default: the last one available]")
     ap.add_argument("--from-run", type=Path, help="RUNS_DIR/RUN_ID/MODEL of a finished run: report its figures")
     args = ap.parse_args()
     if args.from_run:
@@ -43,7 +44,10 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="pb-overhead-"))
     ds = load_dataset(args.dataset)
-    cpus = tuple(available_cpus()[-1:]) if len(available_cpus()) > 1 else None
+    if args.cpus:
+        cpus: tuple[int, ...] | None = tuple(int(c) for c in args.cpus.split(","))
+    else:
+        cpus = tuple(available_cpus()[-1:]) if len(available_cpus()) > 1 else None
     config = EvalConfig(run_id="overhead", runs_dir=work / "runs", backend=args.backend, cache_dir=work / "cache",
                         measure=MeasureConfig(max_blocks=args.max_blocks), limits=Limits(cpus=cpus))
     if args.predictions == "gold":

@@ -421,3 +421,135 @@ def test_candidate_container_sees_nothing_of_the_answer(engine, docker_gold, min
                                              limits=Limits(timeout_s=300, memory_mb=1024)))
         found = json.loads(bare.stdout.decode().splitlines()[-1])
         assert found and all(f.startswith("expert line: /pb/expt/") for f in found), found
+
+
+# ---- one long-lived container per variant: a fresh process per run, nothing carried over -------
+
+PROBE = r'''
+import json, os, subprocess, sys, time
+PLACES = [os.path.expanduser("~"), os.environ.get("TMPDIR", "/tmp"), os.getcwd(), "/tmp", "/dev/shm", "/dev/mqueue",
+          "/pb/home", "/var/tmp", "/pb/base/tree", "/pb/workloads", "/pb/harness", "/"]
+mode = sys.argv[1]
+seen = {}
+for d in PLACES:
+    try:
+        names = [n for n in os.listdir(d) if n.startswith("pbleak")]
+    except OSError as exc:
+        names = ["unreadable: %s" % exc.strerror]
+    if names:
+        seen[d] = names
+procs = []
+for pid in os.listdir("/proc"):
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as fh:
+            if b"pbleak" in fh.read():
+                procs.append(pid)
+    except OSError:
+        pass
+attrs = {d: [oct(os.stat(d).st_mode), os.stat(d).st_mtime_ns, sorted(os.listxattr(d))] for d in ("/tmp", "/pb/home")}
+wrote = []
+if mode == "write":
+    for d in PLACES + ["/dev"]:
+        try:
+            with open(os.path.join(d, "pbleak-%d" % os.getpid()), "w") as fh:
+                fh.write("the answer")
+            wrote.append(d)
+        except OSError:
+            pass
+    os.makedirs("/tmp/pbleak-dir/sub")
+    os.chmod("/tmp/pbleak-dir", 0)
+    os.chmod("/pb/home", 0o500)
+    os.utime("/tmp", (12345, 67890))
+    try:
+        os.setxattr("/tmp", "user.pbleak", b"42")
+    except OSError:
+        pass
+    # a daemon that keeps writing, and a double-forked sleep in a session of its own
+    subprocess.Popen(["/bin/sh", "-c", "while :; do echo x >> /tmp/pbleak-writer; sleep 0.01; done", "pbleak-writer"],
+                     start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv("/bin/sleep", ["pbleak-sleep", "1000"])
+        os._exit(0)
+    time.sleep(0.2)
+print(json.dumps({"pid": os.getpid(), "seen": seen, "procs": procs, "wrote": wrote, "attrs": attrs}))
+'''
+
+
+def test_supervised_container_carries_nothing_over(engine, docker_gold, mini_ds, cache_dir, tmp_path):
+    from perfbench.docker.backend import DockerBackend
+    from perfbench.docker.prebuild import repo_cache
+
+    ds = load_dataset(mini_ds[0])
+    inst = next(iter(ds))
+    mirror = repo_cache(ds, cache_dir, None).mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+    limits = Limits(timeout_s=30.0, memory_mb=512, cpus=PIN)
+    with DockerBackend(inst, work_dir=tmp_path / "work", log_dir=tmp_path / "logs", cache_dir=cache_dir) as backend:
+        assert backend.supervised
+        backend.prepare_reference(mirror)
+        path = backend.install_workloads({"pbprobe": PROBE})["pbprobe"]
+
+        def probe(mode: str, variant: str = "base") -> dict:
+            proc = backend._run(variant, [backend._python(variant), path, mode], b"", limits)
+            assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+            return json.loads(proc.stdout.decode().strip().splitlines()[-1])
+
+        first = probe("look")
+        assert first["seen"] == {} and first["procs"] == []
+        clean_attrs = first["attrs"]
+        # /dev is writable inside a container (root owns it): the supervisor must notice that and retire it.
+        polluter = probe("write")
+        assert "/tmp" in polluter["wrote"] and "/pb/home" in polluter["wrote"] and "/dev/shm" in polluter["wrote"]
+        assert not {"/pb/base/tree", "/pb/workloads", "/pb/harness", "/"} & set(polluter["wrote"])
+        assert backend.supervisor_stats["containers"] == 1
+        after = probe("look")
+        assert after["seen"] == {}, "a file written by the previous process survived it"
+        assert after["procs"] == [], "a process left by the previous one still runs"
+        retired = "/dev" in polluter["wrote"]
+        assert retired or after["pid"] != polluter["pid"]
+        assert backend.supervisor_stats["containers"] == (2 if retired else 1)
+        assert backend.supervisor_stats["retired"] == (1 if retired else 0)
+        print(f"\nwritten by the polluter: {polluter['wrote']}; {backend.supervisor_stats}")
+        if retired:  # a new container: its scratch folders were mounted at its start
+            clean_attrs = after["attrs"]
+        assert after["attrs"] == clean_attrs, "the scratch folders' mode, times or attributes were carried over"
+
+        # Without writes to /dev, the same container serves every run: writes to the scratch folders and
+        # leftover processes are undone in place.
+        n = backend.supervisor_stats["containers"]
+        tidy = PROBE.replace('PLACES + ["/dev"]', "PLACES")
+        tidy_path = backend.install_workloads({"pbtidy": tidy})["pbtidy"]
+        for _ in range(3):
+            proc = backend._run("base", [backend._python("base"), tidy_path, "write"], b"", limits)
+            assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+            out = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+            assert out["seen"] == {} and out["procs"] == [] and out["attrs"] == clean_attrs
+        assert backend.supervisor_stats["containers"] == n and backend.supervisor_stats["retired"] <= 1
+
+        # A timeout kills the process and whatever it started; the next run starts clean.
+        slow = backend._run("base", ["/bin/sh", "-c", "sleep 1000 & sleep 1000"], b"", dataclasses_replace(limits, 1.0))
+        assert slow.timed_out
+        assert probe("look")["procs"] == []
+        # Each variant has a container of its own, which sees no other variant's tree.
+        expert = backend._run("expert", ["/bin/sh", "-c", "ls /pb/base /pb/cand 2>&1 | wc -w; ls /pb/expt"], b"", limits)
+        assert expert.returncode == 0 and b"tree" in expert.stdout
+        assert backend.supervisor_stats["containers"] == n + 1
+        ids = {c["Id"] for c in engine.api.containers(filters={"label": f"perfbench.instance={inst.instance_id}"})}
+        assert len(ids) == 2
+        # A candidate whose build changed the image outside its tree is not run under a supervisor on that
+        # image's interpreter: each of its processes gets a container of its own.
+        backend.images["candidate"] = backend.images["base"]
+        backend.candidate_system_changes = ["/usr/lib/python3.11/json/__init__.py"]
+        before = dict(backend.supervisor_stats)
+        lone = backend._run("candidate", ["/bin/sh", "-c", "echo $$"], b"", limits)
+        assert lone.returncode == 0 and lone.stdout.strip() == b"1"  # pid 1: a container of its own
+        assert backend.supervisor_stats == before
+        backend.images.pop("candidate")
+    assert not engine.api.containers(all=True, filters={"label": f"perfbench.instance={inst.instance_id}"})
+
+
+def dataclasses_replace(limits: Limits, timeout_s: float) -> Limits:
+    import dataclasses
+
+    return dataclasses.replace(limits, timeout_s=timeout_s)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -148,6 +149,107 @@ def test_demux_deadline():
     d.read_all()
     assert d.timed_out
     a.close()
+
+
+def test_demux_reads_lines_one_at_a_time():
+    import time
+
+    a, b = socket.socketpair()
+    a.sendall(b"".join(struct.pack(">BxxxL", kind, len(data)) + data
+                       for kind, data in ((1, b'{"ready":'), (1, b'true}\n{"id"'), (2, b"noise"), (1, b":1}\n"))))
+    d = _Demux(b, time.perf_counter() + 5)
+    assert d.read_line() == b'{"ready":true}'
+    assert d.read_line() == b'{"id":1}'
+    d.deadline = time.perf_counter() + 0.2
+    assert d.read_line() is None and d.timed_out and not d.closed
+    a.close()
+    d.deadline = time.perf_counter() + 5
+    assert d.read_line() is None and d.closed and bytes(d.stderr) == b"noise"
+
+
+def test_supervisor_answer_becomes_a_proc_result():
+    import base64
+
+    from perfbench.docker.containers import _proc_result
+
+    answer = {"id": 3, "returncode": -9, "stdout": base64.b64encode(b"out").decode(),
+              "stderr": base64.b64encode(b"err").decode(), "wall_s": 0.5, "start": 10.0, "end": 10.5,
+              "timed_out": False, "oom": True}
+    proc = _proc_result(answer, 9.0)
+    assert proc.stdout == b"out" and proc.stderr.startswith(b"err") and b"memory limit" in proc.stderr
+    assert (proc.returncode, proc.wall_s, proc.start, proc.end) == (-9, 0.5, 10.0, 10.5)
+    assert "out of memory" in (proc.failure_reason() or "")
+    timed = _proc_result({**answer, "timed_out": True, "oom": False}, 9.0)
+    assert timed.failure_reason() == "timeout" and b"memory" not in timed.stderr
+
+
+def test_candidate_builds_that_touch_the_system_are_found():
+    from perfbench.docker.candidate import system_changes
+
+    diff = [{"Path": "/", "Kind": 0}, {"Path": "/pb", "Kind": 0}, {"Path": "/pb/cand/tree/x.py", "Kind": 1},
+            {"Path": "/root/.cache/pip", "Kind": 1}, {"Path": "/usr", "Kind": 0}, {"Path": "/usr/local", "Kind": 0},
+            {"Path": "/usr/local/lib/python3.11/dist-packages/x.pth", "Kind": 1}, {"Path": "/tmp/build", "Kind": 1}]
+    assert system_changes(diff) == []
+    bad = [{"Path": "/usr/lib/python3.11/json/__init__.py", "Kind": 0}, {"Path": "/etc/ld.so.preload", "Kind": 1},
+           {"Path": "/pb", "Kind": 2}, {"Path": "/pb/candy", "Kind": 1}, {"Path": "/usr/bin/python3", "Kind": 0}]
+    assert system_changes(diff + bad) == sorted(c["Path"] for c in bad)
+
+
+# ---- the supervisor, in a pid namespace of its own (no Docker needed) ----------------------------
+
+SUPERVISOR = Path(__file__).resolve().parent.parent / "harness" / "supervisor.py"
+
+
+def test_supervisor_refuses_to_run_outside_its_own_pid_namespace():
+    # As any other pid its kill(-1) would reach every process of the user: it must not start.
+    proc = subprocess.run([sys.executable, str(SUPERVISOR), "{}"], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and '"ready":false' in proc.stdout and "pid 1" in proc.stdout
+
+
+def _namespaces_available() -> bool:
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    return subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _namespaces_available(), reason="needs root and unshare (pid namespaces)")
+def test_supervisor_kills_leftovers_and_wipes_scratch(tmp_path):
+    import base64
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    config = json.dumps({"wipe": [str(scratch)], "watch": []})
+    sup = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-I", "-S", str(SUPERVISOR),
+                            config], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert json.loads(sup.stdout.readline())["ready"] is True
+
+        def run(rid: int, script: str, timeout: float = 20.0, stdin: bytes = b"") -> dict:
+            req = {"id": rid, "argv": ["/bin/sh", "-c", script], "env": {"PATH": "/usr/bin:/bin"}, "cwd": str(scratch),
+                   "stdin": base64.b64encode(stdin).decode(), "timeout_s": timeout}
+            sup.stdin.write((json.dumps(req) + "\n").encode())
+            sup.stdin.flush()
+            answer = json.loads(sup.stdout.readline())
+            assert answer["id"] == rid
+            answer["stdout"] = base64.b64decode(answer["stdout"]).decode()
+            return answer
+
+        first = run(1, "echo answer > kept; mkdir -p d/e; chmod 000 d; chmod 500 .;"
+                       "(while :; do date >> late; sleep 0.01; done) & setsid sleep 1000 & echo started")
+        assert first["returncode"] == 0 and first["stdout"] == "started\n" and first["leftovers"] >= 2
+        second = run(2, "ls -A; ls /proc | grep -c '^[0-9]'; cat; exit 3", stdin=b"in\n")
+        # Nothing written survived, and only the supervisor and this shell (and ls/grep) ran.
+        lines = second["stdout"].splitlines()
+        assert second["returncode"] == 3 and lines[0] != "kept" and int(lines[0]) <= 4 and lines[1] == "in"
+        assert oct(scratch.stat().st_mode & 0o777) == "0o755" and not list(scratch.iterdir())
+        slow = run(3, "sleep 1000 & sleep 1000", timeout=0.5)
+        assert slow["timed_out"] and slow["returncode"] == -9 and slow["wall_s"] < 5
+        assert run(4, "ls /proc | grep -c '^[0-9]'")["stdout"].strip() in ("2", "3", "4")
+        big = run(5, "cat", stdin=b"x" * 3_000_000)
+        assert len(big["stdout"]) == 3_000_000
+    finally:
+        sup.stdin.close()
+        sup.wait(timeout=30)
 
 
 # ---- the in-image build script -----------------------------------------------------------------

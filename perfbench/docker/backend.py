@@ -1,11 +1,21 @@
-"""The ``docker`` backend: variants in layered images, every timed process a fresh container.
+"""The ``docker`` backend: variants in layered images, every timed process a fresh process.
 
-Each process runs in a new container of the instance image (base, expert) or the
-candidate image, removed afterwards: no network, pinned cpuset, memory and pids
-limits, no capabilities, read-only root file system, fresh tmpfs for /tmp and the
-home/working folder, the harness and the workloads bind-mounted read-only, and the
-other variants' trees covered by empty read-only mounts. Nothing a process writes
-survives it, and no process can change a tree, so there is nothing to fingerprint.
+Processes of a variant run in containers of the instance image (base, expert) or the
+candidate image: no network, pinned cpuset, memory and pids limits, no capabilities,
+read-only root file system, tmpfs for /tmp and the home/working folder, the harness
+and the workloads bind-mounted read-only, and the other variants' trees covered by
+empty read-only mounts. No process can change a tree, so there is nothing to
+fingerprint.
+
+By default one such container per variant (and set of container limits) lives for
+the whole session, started at its first use and removed at ``close``: its only
+long-lived process is ``harness/supervisor.py`` (pid 1), which runs each request as a
+fresh child process under its timeout, then kills every process left in the
+container and wipes /tmp, the home folder, /dev/shm and /dev/mqueue, so that nothing
+a process wrote survives it; if anything else writable changed, it retires the
+container and the next process gets a new one. ``PERFBENCH_DOCKER_SUPERVISOR=0``
+runs every process in a container of its own instead, as before (slower: a
+container's creation, start and removal cost more than a short timed process).
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ from ..sandbox.base import BASE, CANDIDATE, EXPERT, Backend, Limits, ProcResult,
 from ..sandbox.local import HARNESS_DIR
 from .ca import resolve_ca_bundle
 from .candidate import build_candidate
-from .containers import RunSpec, run_container
+from .containers import RunSpec, SupervisedContainer, SupervisorDied, run_container
 from .engine import require_engine
 from .images import (
     CACHE_LEVELS,
@@ -47,6 +57,10 @@ from .images import (
 log = logging.getLogger(__name__)
 
 CACHE_LEVEL_ENV = "PERFBENCH_CACHE_LEVEL"
+SUPERVISOR_ENV = "PERFBENCH_DOCKER_SUPERVISOR"
+SYSTEM_PYTHON = "/usr/bin/python3"
+# What the supervisor empties after every process: every folder a process can write to.
+SCRATCH = ("/tmp", "/pb/home", "/dev/shm", "/dev/mqueue")
 DEFAULT_CACHE_LEVEL = "instance"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 HOME = "/pb/home"
@@ -105,6 +119,10 @@ class DockerBackend(Backend):
         self.instance_timeout_s = instance_timeout_s
         self.deadline = time.monotonic() + instance_timeout_s if instance_timeout_s else None
         self._python_version = ""
+        self.supervised = os.environ.get(SUPERVISOR_ENV, "1") != "0"
+        self._supervisors: dict[tuple[Any, ...], SupervisedContainer] = {}
+        self.candidate_system_changes: list[str] = []
+        self.supervisor_stats = {"containers": 0, "processes": 0, "retired": 0}
         self.work_dir.mkdir(parents=True, exist_ok=True)
         log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -146,8 +164,9 @@ class DockerBackend(Backend):
             repos.export_paths(self.repo_git_dir, self.instance.base_commit, tree, self.instance.test_paths)
         try:
             hint = self.layers["instance"].tag.split(":", 1)[1][:60]
-            self.images[CANDIDATE] = build_candidate(self.client, self.images[BASE], tree, log_path, hint,
-                                                     self.settings.build_timeout_s)
+            built = build_candidate(self.client, self.images[BASE], tree, log_path, hint, self.settings.build_timeout_s)
+            self.images[CANDIDATE] = built.tag
+            self.candidate_system_changes = built.system_changes
         except BuildError as exc:
             return VariantBuild(CANDIDATE, False, log_path, error=str(exc), apply_method=applied.method,
                                 details={"stage": "build"}, seconds=time.monotonic() - t0)
@@ -194,32 +213,61 @@ class DockerBackend(Backend):
         env.update(self.instance.env.env_vars)
         return env
 
-    def _run(self, variant: str, argv: list[str], stdin: bytes, limits: Limits, cwd: str = HOME,
-             extra_env: dict[str, str] | None = None) -> ProcResult:
-        if self.deadline is not None:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                now = time.time()
-                return ProcResult(None, b"", b"perfbench: the instance's time limit was reached", 0.0, True, now, now)
-            limits = dataclasses.replace(limits, timeout_s=min(limits.timeout_s, remaining))
+    def _spec(self, variant: str, command: list[str], limits: Limits, *, stdin: bytes = b"", cwd: str = HOME,
+              environment: dict[str, str] | None = None) -> RunSpec:
         tmpfs_opts = f"rw,exec,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777"
-        spec = RunSpec(
+        self.workload_dir.mkdir(parents=True, exist_ok=True)
+        return RunSpec(
             image=self.images[variant],
-            command=argv,
+            command=command,
             limits=limits,
             stdin=stdin,
-            environment={**self._env(variant), **(extra_env or {})},
+            environment=environment or {},
             working_dir=cwd,
             binds_ro={str(HARNESS_DIR): HARNESS_MOUNT, str(self.workload_dir): WORKLOADS_MOUNT},
             tmpfs={"/tmp": tmpfs_opts, HOME: tmpfs_opts},
             hidden=[root for v, root in VARIANT_ROOTS.items() if v != variant],
             labels={"perfbench.instance": self.instance.instance_id, "perfbench.variant": variant},
         )
-        self.workload_dir.mkdir(parents=True, exist_ok=True)
+
+    def _run(self, variant: str, argv: list[str], stdin: bytes, limits: Limits, cwd: str = HOME,
+             extra_env: dict[str, str] | None = None, *, supervised: bool = True) -> ProcResult:
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                now = time.time()
+                return ProcResult(None, b"", b"perfbench: the instance's time limit was reached", 0.0, True, now, now)
+            limits = dataclasses.replace(limits, timeout_s=min(limits.timeout_s, remaining))
+        env = {**self._env(variant), **(extra_env or {})}
         try:
+            # A candidate whose build changed the image outside its tree may have changed the interpreter
+            # the supervisor would run on: its processes get a container each.
+            if supervised and self.supervised and not (variant == CANDIDATE and self.candidate_system_changes):
+                return self._run_supervised(variant, argv, stdin, limits, cwd, env)
+            spec = self._spec(variant, argv, limits, stdin=stdin, cwd=cwd, environment=env)
             return run_container(self.client, spec)
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            raise BackendUnavailable(f"docker: cannot run a container of {spec.image}: {exc}") from exc
+        except (docker.errors.DockerException, requests.exceptions.RequestException, SupervisorDied) as exc:
+            raise BackendUnavailable(f"docker: cannot run a container of {self.images[variant]}: {exc}") from exc
+
+    def _run_supervised(self, variant: str, argv: list[str], stdin: bytes, limits: Limits, cwd: str,
+                        env: dict[str, str]) -> ProcResult:
+        """Run in the variant's long-lived container (started now if it has none that lives)."""
+        # The container's limits: a process with other ones (the timeout aside) gets a container of its own kind.
+        key = (variant, limits.cpus, limits.memory_mb, limits.max_procs, limits.tmpfs_mb)
+        sup = self._supervisors.get(key)
+        if sup is None or not sup.alive:
+            command = [SYSTEM_PYTHON, "-I", "-S", f"{HARNESS_MOUNT}/supervisor.py", json.dumps({"wipe": SCRATCH})]
+            spec = self._spec(variant, command, limits, cwd="/",
+                              environment={"PATH": SYSTEM_PATH, "LANG": "C.UTF-8"})
+            sup = self._supervisors[key] = SupervisedContainer(self.client, spec).start()
+            self.supervisor_stats["containers"] += 1
+            log.debug("supervisor container %s for %s: %s", sup.cid[:12], variant, sup.ready)
+        self.supervisor_stats["processes"] += 1
+        proc = sup.run(argv, env=env, cwd=cwd, stdin=stdin, timeout_s=limits.timeout_s)
+        if not sup.alive:
+            self.supervisor_stats["retired"] += 1
+            self._supervisors.pop(key, None)
+        return proc
 
     def run_harness(self, variant: str, script: str, request: dict[str, Any], limits: Limits) -> ProcResult:
         argv = [self._python(variant), "-s", f"{HARNESS_MOUNT}/{script}"]
@@ -238,7 +286,7 @@ class DockerBackend(Backend):
     def python_version(self) -> str:
         if not self._python_version and BASE in self.images:
             proc = self._run(BASE, [self._python(BASE), "-c", "import platform;print(platform.python_version())"],
-                             b"", Limits(timeout_s=60))
+                             b"", Limits(timeout_s=60), supervised=False)
             self._python_version = proc.stdout.decode(errors="replace").strip()
         return self._python_version
 
@@ -257,6 +305,10 @@ class DockerBackend(Backend):
             "network": "none",
             "root_fs": "read-only; tmpfs /tmp and /pb/home; harness and workloads read-only; other variants hidden",
             "capabilities": "all dropped, no-new-privileges",
+            "processes": ("one long-lived container per variant; a fresh process per run under harness/supervisor.py, "
+                          "which kills what it left and wipes " + ", ".join(SCRATCH) + " after it"
+                          if self.supervised else "one container per process"),
+            "candidate_system_changes": self.candidate_system_changes[:20],
             "limits": "per process: cpuset, memory without swap, pids, timeout then kill, no core dumps",
             "instance_timeout_s": self.instance_timeout_s,
             "variant_roots": VARIANT_ROOTS,
@@ -264,6 +316,11 @@ class DockerBackend(Backend):
         }
 
     def close(self) -> None:
+        if self.supervisor_stats["processes"]:
+            log.debug("supervised containers of %s: %s", self.instance.instance_id, self.supervisor_stats)
+        for sup in list(self._supervisors.values()):
+            sup.close()
+        self._supervisors.clear()
         candidate = self.images.pop(CANDIDATE, None)
         if candidate:
             remove_image(self.client, candidate)

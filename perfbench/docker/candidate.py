@@ -13,6 +13,7 @@ import logging
 import tarfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,39 @@ from .images import VARIANT_ROOTS
 log = logging.getLogger(__name__)
 
 CANDIDATE_REPOSITORY = "perfbench/candidate"
+# Where a candidate's build may write and leave its image fit for a long-lived sandbox
+# supervisor: that runs on the image's own /usr/bin/python3 with -I -S (standard library
+# only: no site-packages, no user or environment paths), which none of these can change.
+# A build that wrote anywhere else (the interpreter, its standard library, shared
+# libraries, /etc) could have made that supervisor carry data from one timed process to
+# the next: the candidate's processes then each get a container of their own instead.
+SUPERVISOR_SAFE = ("/pb/cand", "/tmp", "/var/tmp", "/root", "/usr/local/lib/python3", "/usr/local/bin",
+                   "/usr/lib/python3/dist-packages", "/var/cache", "/var/log")
+
+
+@dataclass
+class CandidateImage:
+    tag: str
+    system_changes: list[str] = field(default_factory=list)  # paths changed outside SUPERVISOR_SAFE
+
+
+def system_changes(changes: list[dict[str, Any]] | None) -> list[str]:
+    """Paths of a build container's ``docker diff`` that lie outside SUPERVISOR_SAFE."""
+    out = []
+    for change in changes or []:
+        path = str(change.get("Path", ""))
+        inside = any(path == root or path.startswith(root + "/")
+                     or (root.endswith("/python3") and path.startswith(root + "."))  # python3.11 and the like
+                     for root in SUPERVISOR_SAFE)
+        # A folder above a safe one is listed as modified (kind 0) when something below it changed.
+        above = change.get("Kind") == 0 and any(root.startswith(path.rstrip("/") + "/") for root in SUPERVISOR_SAFE)
+        if not inside and not above:
+            out.append(path)
+    return sorted(out)
 
 
 def build_candidate(client: Any, instance_image: str, tree: Path, log_path: Path, tag_hint: str,
-                    timeout_s: float = 3600) -> str:
+                    timeout_s: float = 3600) -> CandidateImage:
     """Commit an image holding ``tree`` built at /pb/cand; returns its tag. Raises BuildError."""
     api = client.api
     root = VARIANT_ROOTS["candidate"]
@@ -57,12 +87,16 @@ def build_candidate(client: Any, instance_image: str, tree: Path, log_path: Path
         if code != 0:
             last = [ln for ln in output.splitlines() if ln.strip()][-1:] or [f"exit {code}"]
             raise BuildError(f"candidate build failed: {last[0][:200]}", log_path)
+        outside = system_changes(api.diff(cid))
+        if outside:
+            log.info("the candidate's build changed %d paths outside its tree (%s): its processes get a container "
+                     "each", len(outside), ", ".join(outside[:5]))
         tag = f"{tag_hint[:100]}-{uuid.uuid4().hex[:10]}"
         labels = {LABEL: "1", f"{LABEL}.layer": "candidate", **owner_labels()}
         api.commit(cid, repository=CANDIDATE_REPOSITORY, tag=tag,
                    changes=[f"LABEL {k}={v}" for k, v in labels.items()])
         log.debug("candidate image %s:%s built in %.1fs", CANDIDATE_REPOSITORY, tag, time.monotonic() - t0)
-        return f"{CANDIDATE_REPOSITORY}:{tag}"
+        return CandidateImage(f"{CANDIDATE_REPOSITORY}:{tag}", outside)
     finally:
         remove_container(client, cid)
         REGISTRY.discard(cid)
