@@ -169,11 +169,11 @@ def summary_table(summary: dict[str, Any], width: int = LOG_WIDTH, full: bool = 
         cells["notes"].append(escape(" ".join(notes.split())[:160]))
     c = cells
     full_layout = [Col("instance", c["iid"]), Col("applied", c["applied"]), Col("correct", c["correct"]),
-                   Col("improved", c["improved"]), Col("speedup [95% CI]", c["speedup"]),
-                   Col("expert [95% CI]", c["expert"]), Col("share of expert", c["share"]), Col("opt", c["opt"]),
+                   Col("improved", c["improved"]), Col("speedup [CI]", c["speedup"]),
+                   Col("expert [CI]", c["expert"]), Col("share of expert", c["share"]), Col("opt", c["opt"]),
                    Col("GSO", c["gso"]), Col("blocks", c["blocks"], justify="right"),
                    Col("flags / reason", c["notes"], elastic=True)]
-    compact = [Col("instance", c["iid"]), Col("opt", c["opt"]), Col("speedup [95% CI]", c["speedup_s"]),
+    compact = [Col("instance", c["iid"]), Col("opt", c["opt"]), Col("speedup [CI]", c["speedup_s"]),
                Col("expert", c["expert_s"], justify="right"), Col("share", c["share_s"], justify="right"),
                Col("flags / reason", c["notes"], elastic=True)]
     narrow = [Col("instance", c["short"]), Col("opt", c["opt"]), Col("speedup [CI]", c["speedup_s"]),
