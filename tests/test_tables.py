@@ -116,3 +116,19 @@ def test_progress_is_log_lines_when_not_a_terminal(monkeypatch):
     assert any("blocks 30/30" in line for line in block_lines)
     assert "owner__name-1234567 (m): PASS 2.00x [1.90, 2.10] — clears" in text
     assert "instances 1/2" in text
+
+
+def test_validation_table_fits_80_columns():
+    from perfbench.commands.validate import validation_table
+    from perfbench.validate import ValidationResult
+
+    results = [ValidationResult("grantjenks__python-sortedcontainers-6ee5d57", False,
+                                ["hidden workload 'w2' lower bound 1.12x under 1.2x; about 140 blocks would clear it"],
+                                {"speedup": {"estimate": 1.31, "low": 1.12, "high": 1.52}, "blocks": 40}),
+               ValidationResult("pytoolz__toolz-12f7f33", True, [], {"speedup": {"estimate": 4.78, "low": 3.93,
+                                                                                 "high": 5.81}, "blocks": 12})]
+    for width in (80, 200):
+        lines = _render(validation_table("v1", results, width), width)
+        assert all(len(line) <= width for line in lines)
+        assert len([line for line in lines if "sortedcontainers-6ee5d57" in line]) == 1, "\n".join(lines)
+        assert len([line for line in lines if any(c.isalnum() for c in line)]) == 4
