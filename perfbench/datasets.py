@@ -37,6 +37,13 @@ class Dataset:
     eval_seed: int = DEFAULT_EVAL_SEED
     repos: dict[str, str] = field(default_factory=dict)
     root: Path | None = None
+    has_eval_seed: bool = False  # its own (private) eval_seed; a published dataset has none
+
+    def seedless(self, instances: Iterable[Instance] | None = None) -> bool:
+        """True when hidden workloads would run at perfbench's public default seed: no private
+        ``eval_seed`` and some instance without its own ``hidden_seed``."""
+        insts = self.instances if instances is None else list(instances)
+        return not self.has_eval_seed and any(i.hidden_seed is None for i in insts)
 
     def __post_init__(self) -> None:
         ids = [i.instance_id for i in self.instances]
@@ -175,6 +182,7 @@ def _dataset_from_meta(meta: dict[str, Any], instances: list[Instance], *, defau
         version=str(meta.get("version", "")),
         description=str(meta.get("description", "")),
         eval_seed=seed,
+        has_eval_seed="eval_seed" in meta,
         repos={str(k): str(v) for k, v in repos.items()},
         instances=instances,
         root=root,

@@ -12,8 +12,8 @@ call. So::
 
 work on a perfbench run. pyperf's statistics differ from perfbench's: pyperf
 pools every repeat of every process and compares means with a t-test that takes
-the repeats as independent, while perfbench takes each process's minimum and
-builds its CI on per-block log-ratios (blocks are the unit). pyperf's figures
+the repeats as independent, while perfbench reduces each process to one figure
+and builds its CI on per-block log-ratios (blocks are the unit). pyperf's figures
 are a view of the same samples, not the verdict.
 
 Metadata: on every run ``name``, ``unit``, ``loops``, ``duration`` (wall time

@@ -20,8 +20,8 @@ improved            bool     correct, and the speedup's CI lies above 1
 opt                 str      PASS / FAIL / INCONCLUSIVE (CI bounds against the thresholds)
 opt_gso             bool     GSO's point-estimate verdict
 speedup             float    T_base / T_candidate, geometric mean over hidden workloads
-speedup_low         float    its 95% CI, lower bound
-speedup_high        float    its 95% CI, upper bound
+speedup_low         float    its CI, lower bound (level: ``ci_level``)
+speedup_high        float    its CI, upper bound
 expert_speedup      float    T_base / T_expert (+ ``_low``, ``_high``)
 share_of_expert     float    T_expert / T_candidate (+ ``_low``, ``_high``)
 visible_speedup     float    the speedup on the visible workload (+ ``_low``, ``_high``)
@@ -31,6 +31,7 @@ error               str      the error of a ``status == "error"`` report, else N
 blocks              int      measurement blocks (<NA> when nothing was measured)
 stop_reason         str      why the measurement stopped
 measure_seconds     float    seconds spent measuring
+ci_level            float    the level of the CIs (NaN where the report does not say: 0.95)
 seconds             float    seconds the whole evaluation of this instance took
 apply_method        str      how the patch applied (``git apply``, ...)
 min_speedup         float    the instance's threshold on ``speedup``
@@ -61,7 +62,7 @@ COLUMNS = [
     "run_id", "model", "instance_id", "repo", "status", "applied", "built", "correct", "improved", "opt",
     "opt_gso",
     *[f"{name}{suffix}" for name in RATIOS for suffix in ("", "_low", "_high")],
-    "flags", "reason", "error", "blocks", "stop_reason", "measure_seconds", "seconds", "apply_method",
+    "flags", "reason", "error", "blocks", "stop_reason", "measure_seconds", "ci_level", "seconds", "apply_method",
     "min_speedup", "min_share", "backend", "perfbench_version", "created_at", "path",
 ]
 
@@ -88,6 +89,7 @@ def report_row(report: dict[str, Any], path: Path | None = None) -> dict[str, An
         "blocks": meas.get("blocks"),
         "stop_reason": meas.get("stop_reason"),
         "measure_seconds": _num(meas.get("seconds")),
+        "ci_level": _num(meas.get("ci_level")),
         "seconds": _num(report.get("seconds")),
         "apply_method": report.get("apply_method"),
         "min_speedup": _num(thresholds.get("min_speedup")),

@@ -56,7 +56,7 @@ def done_report(run_id: str, model: str, iid: str, *, opt: str = "PASS", blocks:
                         "workloads": [{"name": w, "path": None, "seed": s, "visible": v} for w, s, v in WORKLOADS],
                         "variants": list(SPEED), "orders": [], "failures": {}, "voided_blocks": [],
                         "cv": {}, "load_average": [0.5, 0.75], "cpu_share": {v: 0.99 for v in SPEED},
-                        "cpu_affinity": [1], "ci_method": "t", "seed": 0},
+                        "cpu_affinity": [1], "ci_method": "t", "seed": 0, "ci_level": 0.992},
         "status": "done", "seconds": 20.25,
         "executor": {"executor": "local", "node": "vm", "slot": 0, "cpus": [1]},
     }

@@ -34,3 +34,32 @@ def test_try_file_lock_sees_a_held_lock(tmp_path):
         assert held is True
         with try_file_lock(path) as again:
             assert again is False
+
+
+def _evaluate_missing_predictions(dataset, *extra):
+    return CliRunner().invoke(main, ["evaluate", "--dataset", str(dataset), "--predictions",
+                                     str(dataset / "missing.jsonl"), *extra])
+
+
+def test_a_dataset_without_private_seed_is_warned_about(mini):
+    import json
+
+    ds_path = mini[0]
+    res = _evaluate_missing_predictions(ds_path)
+    assert res.exit_code == 2 and "no private evaluation seed" not in res.output
+    meta = json.loads((ds_path / "dataset.json").read_text())
+    del meta["eval_seed"]  # as a published dataset: no seed
+    (ds_path / "dataset.json").write_text(json.dumps(meta))
+    res = _evaluate_missing_predictions(ds_path)
+    assert "no private evaluation seed" in " ".join(res.output.split()), res.output
+    res = _evaluate_missing_predictions(ds_path, "--eval-seed", "12345")
+    assert "no private evaluation seed" not in " ".join(res.output.split())
+
+
+def test_hub_licence_identifiers_are_lower_case():
+    from perfbench.hub.card import hub_license, license_text
+
+    assert hub_license("MIT") == "mit" and hub_license(" Apache-2.0 ") == "apache-2.0"
+    assert hub_license("per instance: the repositories' own licences") == "other"
+    assert hub_license(None) == "other"
+    assert license_text("BSD 3-Clause") == "other (BSD 3-Clause)" and license_text("MIT") == "mit"

@@ -26,7 +26,7 @@ def test_one_row_per_model_and_instance_with_documented_columns(tmp_path):
     assert (row.expert_speedup, row.expert_speedup_low, row.expert_speedup_high) == (4.0, 3.9, 4.1)
     assert (row.share_of_expert, row.share_of_expert_low, row.share_of_expert_high) == (0.625, 0.6, 0.65)
     assert row.blocks == 5 and row.stop_reason.startswith("CI half-width") and row.seconds == 20.25
-    assert row.min_speedup == 1.2 and row.min_share == 0.95 and row.backend == "local"
+    assert row.min_speedup == 1.2 and row.min_share == 0.95 and row.backend == "local" and row.ci_level == 0.992
     assert row["flags"] == [] and row.path.endswith("owner__name-aaaaaaa")
     err = df[df.instance_id == "owner__name-ccccccc"].iloc[0]
     assert err.status == "error" and err.opt == "FAIL" and not err.applied and err["flags"] == ["error"]

@@ -42,22 +42,13 @@ def command(dataset_path: Path, instance_ids: str | None, agent: bool, cache_lev
     Every layer is tagged by a hash of what went into it and reused while it exists. After
     the build, every instance is resolved a second time to show what a cached build costs.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from ..cli import console
     from ..datasets import load_dataset
     from ..docker.ca import resolve_ca_bundle
     from ..docker.engine import require_engine
     from ..docker.images import ImageSettings
     from ..docker.prebuild import build_pass, drop_above
-    from ..tables import stdout_console
+    from ..tables import make_progress, stdout_console
 
     client = require_engine()
     dataset = load_dataset(dataset_path)
@@ -67,9 +58,7 @@ def command(dataset_path: Path, instance_ids: str | None, agent: bool, cache_lev
                              ca_bundle=resolve_ca_bundle(ca_bundle), rebuild=rebuild)
     what = "agent" if agent else "instance"
     console.print(f"building {what} images for {len(selected)} instances of {dataset.name} (logs: {log_dir})")
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with make_progress(console) as progress:
         task = progress.add_task("starting", total=len(selected))
         first = build_pass(
             client, settings, dataset, selected, log_dir, agent=agent, url_template=repo_url_template,

@@ -44,14 +44,22 @@ def command(dataset_path: Path, predictions: str, run_id: str | None, instance_i
     confidence intervals are narrow enough or a cap is reached; the verdict is PASS / FAIL /
     INCONCLUSIVE with the CI. Reports: RUNS_DIR/RUN_ID/MODEL/INSTANCE/report.json and summary.json.
     """
+    from rich.markup import escape
+
     from ..cli import console
-    from ..tables import RichEvents, aggregates_line, stdout_console, summary_table
+    from ..tables import RichEvents, print_summary, stdout_console
 
     dataset = load_dataset(dataset_path)
     if eval_seed is not None:
-        dataset.eval_seed = eval_seed
+        dataset.eval_seed, dataset.has_eval_seed = eval_seed, True
     ids = parse_ids(instance_ids)
     selected = dataset.select(ids)
+    if dataset.seedless(selected):
+        console.print(f"[bold yellow]warning:[/] dataset {escape(dataset.name)} has no private evaluation "
+                      "seed (a published dataset withholds it): its hidden workloads run at perfbench's "
+                      "default seed, which anyone can read. Results compare with each other, not with "
+                      "official runs; pass --eval-seed (or PERFBENCH_EVAL_SEED) if you hold the seed.",
+                      highlight=False)
     run_id = run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     where = executor_options(opts)
     config = build_config(run_id, opts)
@@ -75,6 +83,5 @@ def command(dataset_path: Path, predictions: str, run_id: str | None, instance_i
             summaries = evaluator.run(preds, executor=executor)
     out = stdout_console()
     for model, summary in summaries.items():
-        out.print(summary_table(summary))
-        out.print(aggregates_line(summary))
+        print_summary(out, summary)
         out.print(f"reports: {evaluator.layout.model_dir(model)}")

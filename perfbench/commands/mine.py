@@ -10,20 +10,13 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from ..mining.commits import Candidate, ScanConfig, ScanResult
 from ..mining.llm import LLMSettings
 from ..mining.pipeline import CandidateOutcome, MineEvents, MineOptions, MineReport, mine
 from ..mining.workloads import DEFAULT_GENERATORS, GENERATORS, GenConfig
+from ..tables import make_progress
 from ..validate import DEFAULT_THRESHOLD
 from .common import build_config, check_run_id, measurement_options
 
@@ -34,15 +27,7 @@ class RichMineEvents(MineEvents):
     def __init__(self, console: Console, max_blocks: int) -> None:
         self.console = console
         self.max_blocks = max_blocks
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[note]}"),
-            TimeElapsedColumn(),
-            console=console,
-        )
+        self.progress = make_progress(console)
         self.cand_task = self.progress.add_task("candidates", total=None, note="")
         self.block_task = self.progress.add_task("blocks", total=max_blocks, note="", visible=False)
 

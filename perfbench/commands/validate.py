@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..datasets import load_dataset
@@ -72,16 +73,8 @@ def command(dataset_path: Path, instance_ids: str | None, threshold: float, run_
                     events.instance_finished("expert", inst.instance_id, report)
                     by_id[inst.instance_id] = merge_runs(by_id.get(inst.instance_id), res, n + 1)
     results = list(by_id.values())
-    table = Table(title=f"validation of {dataset.name}: {sum(r.valid for r in results)}/{len(results)} hold",
-                  title_justify="left")
-    for col in ("instance", "expert speedup [95% CI]", "blocks", "holds", "reasons"):
-        table.add_column(col, overflow="fold")
-    for r in results:
-        sp = r.record.get("speedup") or {}
-        fig = f"{sp['estimate']:.2f}x [{sp['low']:.2f}, {sp['high']:.2f}]" if sp.get("estimate") else "-"
-        table.add_row(r.instance_id, fig, str(r.record.get("blocks", "-")),
-                      "[green]yes[/]" if r.valid else "[red]no[/]", "; ".join(r.reasons)[:200])
-    stdout_console().print(table)
+    out_console = stdout_console()
+    out_console.print(validation_table(dataset.name, results, out_console.width))
     out = first.runs_dir / run_id / "validation.json"
     atomic_write_json(out, {"dataset": dataset.name, "threshold": threshold,
                             "instances": {r.instance_id: {"valid": r.valid, "reasons": r.reasons, **r.record}
@@ -89,6 +82,27 @@ def command(dataset_path: Path, instance_ids: str | None, threshold: float, run_
     console.print(f"records: {out}")
     if strict and not all(r.valid for r in results):
         raise SystemExit(1)
+
+
+def validation_table(name: str, results: list[ValidationResult], width: int) -> Table:
+    """One line per instance: its expert speedup, blocks, whether it holds and why not."""
+    from ..tables import Col, fitted_table, fmt_ci, fmt_ci_short, short_instance_id
+
+    def ci(r: ValidationResult, fmt: Any) -> str:
+        sp = r.record.get("speedup") or {}
+        return fmt(sp.get("estimate"), [sp.get("low"), sp.get("high")]) if sp.get("estimate") else "-"
+
+    ids = [escape(r.instance_id) for r in results]
+    holds = ["[green]yes[/]" if r.valid else "[red]no[/]" for r in results]
+    reasons = [escape(" ".join("; ".join(r.reasons).split())[:200]) for r in results]
+    full = [Col("instance", ids), Col("expert speedup [CI]", [ci(r, fmt_ci) for r in results]),
+            Col("blocks", [str(r.record.get("blocks", "-")) for r in results], justify="right"),
+            Col("holds", holds), Col("reasons", reasons, elastic=True)]
+    narrow = [Col("instance", [escape(short_instance_id(r.instance_id)) for r in results]),
+              Col("expert [CI]", [ci(r, fmt_ci_short) for r in results]), Col("holds", holds),
+              Col("reasons", reasons, elastic=True)]
+    title = f"validation of {escape(name)}: {sum(r.valid for r in results)}/{len(results)} hold"
+    return fitted_table(title, [full, narrow], width)
 
 
 def merge_runs(before: ValidationResult | None, latest: ValidationResult, run: int) -> ValidationResult:

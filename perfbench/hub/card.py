@@ -8,6 +8,7 @@ the folder with the declared features.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
@@ -32,6 +33,22 @@ class SplitFiles:
     pattern: str  # data_files pattern relative to the folder, e.g. data/test-*
 
 
+_LICENSE_ID = re.compile(r"^[a-z0-9][a-z0-9.+-]*$")
+
+
+def hub_license(text: str | None) -> str:
+    """The hub's licence identifier for ``text``: lower case (``MIT`` -> ``mit``, ``Apache-2.0`` ->
+    ``apache-2.0``), or ``other`` for anything that is not an identifier (a sentence, a list)."""
+    ident = (text or "").strip().lower()
+    return ident if _LICENSE_ID.match(ident) else "other"
+
+
+def license_text(text: str | None) -> str:
+    """How the card's prose names the licence: the identifier, or the dataset's own words."""
+    ident = hub_license(text)
+    return ident if ident != "other" or not (text or "").strip() else f"{ident} ({_one_line(str(text))})"
+
+
 def card_yaml(
     *,
     license: str,
@@ -47,7 +64,7 @@ def card_yaml(
     from huggingface_hub import DatasetCardData
 
     data = DatasetCardData(
-        license=license,
+        license=hub_license(license),
         pretty_name=pretty_name,
         task_categories=["text-generation"],
         tags=tags or DEFAULT_TAGS,
@@ -105,7 +122,7 @@ def render_card(
         local_dir=local_dir,
         repos_note=_repos_note(repo_locations),
         fields="\n".join(f"| `{k}` | {_cell(v)} |" for k, v in FIELD_DOCS.items()),
-        license=license,
+        license=license_text(license),
         provenance="\n".join(_provenance_row(i, repo_locations) for i in dataset),
     )
 
