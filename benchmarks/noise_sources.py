@@ -55,10 +55,21 @@ def start_neighbours(kind: str, measured: int) -> list[subprocess.Popen]:
     procs = []
     for cpu in others:
         p = subprocess.Popen([sys.executable, "-c", code])
+        # Under scripts/reserve-cpu.sh this script runs in the measuring cpuset: move the
+        # neighbour out to the others' first, or it would share the measured CPU.
+        for cgroup in ("/sys/fs/cgroup/cpuset/pb-others", "/sys/fs/cgroup/pb-others"):
+            try:
+                Path(cgroup, "cgroup.procs").write_text(str(p.pid))
+                break
+            except OSError:
+                continue
         try:
             os.sched_setaffinity(p.pid, {cpu})
         except OSError:
             pass
+        if measured in os.sched_getaffinity(p.pid):
+            p.kill()
+            raise SystemExit(f"cannot keep the {kind} neighbour off CPU {measured}")
         procs.append(p)
     time.sleep(0.5)
     return procs
