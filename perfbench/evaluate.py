@@ -31,6 +31,7 @@ from .identity import source_identity
 from .machine import machine_info
 from .measure.protocol import MeasureConfig, Measurement
 from .records import Instance, Prediction
+from .report import Report
 from .sandbox.base import BASE, CANDIDATE, EXPERT, Limits
 from .session import InstanceSession, repo_cache_for
 
@@ -163,7 +164,8 @@ class Evaluator:
             if out_dir.resolve() not in target.parents:
                 raise PerfbenchError(f"refusing to write {name!r} outside {out_dir}")
             reports.atomic_write_text(target, text)
-        report = _relocate(outcome.report, outcome.staging, str(out_dir))
+        # Every report passes through the one typed record: a field it does not declare fails here.
+        report = Report.from_dict(_relocate(outcome.report, outcome.staging, str(out_dir))).to_dict()
         from .pyperf_export import export_on_record  # pyperf/<variant>.json beside the report
         export_on_record(out_dir, report)
         reports.atomic_write_json(out_dir / reports.REPORT_FILE, report)

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .measure import stats
+from .report import SCHEMA_VERSION
 
-SCHEMA_VERSION = 1
 REPORT_FILE = "report.json"
 SUMMARY_FILE = "summary.json"
 
