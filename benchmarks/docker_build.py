@@ -46,13 +46,23 @@ def per_process(dataset, runs: int, work: Path) -> dict[str, list[float]]:
     mirror = repo_cache(dataset, cache, None).mirror(inst.repo, (inst.base_commit, inst.opt_commit))
     out: dict[str, list[float]] = {}
     for name, cls in (("local", LocalBackend), ("docker", DockerBackend)):
-        with cls(inst, work_dir=work / name / "work", log_dir=work / name / "logs", cache_dir=cache) as backend:
+        with cls(
+            inst, work_dir=work / name / "work", log_dir=work / name / "logs", cache_dir=cache
+        ) as backend:
             backend.prepare_reference(mirror)
             path = backend.install_workloads({"trivial": TRIVIAL})["trivial"]
             walls = []
             for i in range(runs + 1):
-                request = {"workload": path, "seed": 0, "pythonpath": backend.pythonpath(BASE), "mode": "time",
-                           "loops": 1, "repeats": 1, "warmup": 0, "nonce": f"n{i}"}
+                request = {
+                    "workload": path,
+                    "seed": 0,
+                    "pythonpath": backend.pythonpath(BASE),
+                    "mode": "time",
+                    "loops": 1,
+                    "repeats": 1,
+                    "warmup": 0,
+                    "nonce": f"n{i}",
+                }
                 t0 = time.perf_counter()
                 proc = backend.run_harness(BASE, "runner.py", request, Limits(timeout_s=60))
                 wall = time.perf_counter() - t0
@@ -67,8 +77,12 @@ def per_process(dataset, runs: int, work: Path) -> dict[str, list[float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dataset", nargs="?", default=str(ROOT / "instances" / "examples"))
-    ap.add_argument("--debootstrap", action="store_true", help="delete the root-filesystem tarball first")
-    ap.add_argument("--runs", type=int, default=20, help="trivial processes timed per backend (0: skip)")
+    ap.add_argument(
+        "--debootstrap", action="store_true", help="delete the root-filesystem tarball first"
+    )
+    ap.add_argument(
+        "--runs", type=int, default=20, help="trivial processes timed per backend (0: skip)"
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
@@ -92,18 +106,27 @@ def main() -> None:
             for lr in b.layers:
                 if not lr.cached:
                     layer_s[lr.layer] = layer_s.get(lr.layer, 0.0) + lr.seconds
-        print(f"first build:  {first.seconds:8.2f} s  (built: "
-              + ", ".join(f"{k} {v:.1f}s" for k, v in layer_s.items()) + ")")
-        print(f"cached build: {second.seconds:8.2f} s  ({second.seconds / len(instances) * 1000:.0f} ms per instance, "
-              f"{sum(lr.cached for b in second.builds for lr in b.layers)} of "
-              f"{sum(len(b.layers) for b in second.builds)} layers from cache)")
+        print(
+            f"first build:  {first.seconds:8.2f} s  (built: "
+            + ", ".join(f"{k} {v:.1f}s" for k, v in layer_s.items())
+            + ")"
+        )
+        print(
+            f"cached build: {second.seconds:8.2f} s  ({second.seconds / len(instances) * 1000:.0f} ms per instance, "
+            f"{sum(lr.cached for b in second.builds for lr in b.layers)} of "
+            f"{sum(len(b.layers) for b in second.builds)} layers from cache)"
+        )
         if args.runs:
             walls = per_process(dataset, args.runs, Path(tmp) / "proc")
             med = {k: statistics.median(v) for k, v in walls.items()}
             for name, values in walls.items():
-                print(f"{name:6s} process: median {med[name] * 1000:6.0f} ms, min {min(values) * 1000:6.0f} ms "
-                      f"over {len(values)} trivial harness runs")
-            print(f"docker overhead per timed process: {(med['docker'] - med['local']) * 1000:.0f} ms")
+                print(
+                    f"{name:6s} process: median {med[name] * 1000:6.0f} ms, min {min(values) * 1000:6.0f} ms "
+                    f"over {len(values)} trivial harness runs"
+                )
+            print(
+                f"docker overhead per timed process: {(med['docker'] - med['local']) * 1000:.0f} ms"
+            )
 
 
 if __name__ == "__main__":

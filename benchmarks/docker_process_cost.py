@@ -25,7 +25,9 @@ from perfbench.sandbox.base import BASE, Limits
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--dataset", default="instances/examples")
     ap.add_argument("-n", type=int, default=30)
     ap.add_argument("--cpus", default="", help="CPUs to pin the containers to, comma-separated")
@@ -40,10 +42,14 @@ def main() -> None:
     for mode, label in (("0", "one container per process"), ("1", "supervised container")):
         os.environ[SUPERVISOR_ENV] = mode
         work = Path(tempfile.mkdtemp(prefix="pb-cost-"))
-        with DockerBackend(inst, work_dir=work / "work", log_dir=work / "logs", cache_dir=cache) as backend:
+        with DockerBackend(
+            inst, work_dir=work / "work", log_dir=work / "logs", cache_dir=cache
+        ) as backend:
             backend.prepare_reference(mirror)
             for argv in ([backend._python(BASE), "-c", "pass"], ["/bin/true"]):
-                backend._run(BASE, argv, b"", limits)  # the supervised container starts here, not in the figures
+                backend._run(
+                    BASE, argv, b"", limits
+                )  # the supervised container starts here, not in the figures
                 walls, inside = [], []
                 for _ in range(args.n):
                     t0 = time.perf_counter()
@@ -51,8 +57,10 @@ def main() -> None:
                     walls.append(time.perf_counter() - t0)
                     inside.append(proc.wall_s)
                     assert proc.returncode == 0, proc.stderr
-                print(f"{label:26} {' '.join(argv[-2:]):18} {statistics.median(walls) * 1000:7.1f} ms per run "
-                      f"(process: {statistics.median(inside) * 1000:6.1f} ms; median of {args.n})")
+                print(
+                    f"{label:26} {' '.join(argv[-2:]):18} {statistics.median(walls) * 1000:7.1f} ms per run "
+                    f"(process: {statistics.median(inside) * 1000:6.1f} ms; median of {args.n})"
+                )
 
 
 if __name__ == "__main__":

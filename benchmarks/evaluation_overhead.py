@@ -27,13 +27,20 @@ from perfbench.session import ensure_expert_patches, repo_cache_for
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--dataset", default="instances/examples")
     ap.add_argument("--predictions", default="gold")
     ap.add_argument("--backend", default="local")
     ap.add_argument("--max-blocks", type=int, default=30)
-    ap.add_argument("--cpus", help="CPUs to pin timed processes to, comma-separated [default: the last one available]")
-    ap.add_argument("--from-run", type=Path, help="RUNS_DIR/RUN_ID/MODEL of a finished run: report its figures")
+    ap.add_argument(
+        "--cpus",
+        help="CPUs to pin timed processes to, comma-separated [default: the last one available]",
+    )
+    ap.add_argument(
+        "--from-run", type=Path, help="RUNS_DIR/RUN_ID/MODEL of a finished run: report its figures"
+    )
     args = ap.parse_args()
     if args.from_run:
         reports = [json.loads(p.read_text()) for p in sorted(args.from_run.glob("*/report.json"))]
@@ -48,8 +55,14 @@ def main() -> None:
         cpus: tuple[int, ...] | None = tuple(int(c) for c in args.cpus.split(","))
     else:
         cpus = tuple(available_cpus()[-1:]) if len(available_cpus()) > 1 else None
-    config = EvalConfig(run_id="overhead", runs_dir=work / "runs", backend=args.backend, cache_dir=work / "cache",
-                        measure=MeasureConfig(max_blocks=args.max_blocks), limits=Limits(cpus=cpus))
+    config = EvalConfig(
+        run_id="overhead",
+        runs_dir=work / "runs",
+        backend=args.backend,
+        cache_dir=work / "cache",
+        measure=MeasureConfig(max_blocks=args.max_blocks),
+        limits=Limits(cpus=cpus),
+    )
     if args.predictions == "gold":
         ensure_expert_patches(ds, repo_cache_for(ds, config), ds.instances)
     preds = load_predictions(args.predictions, ds)
@@ -58,8 +71,14 @@ def main() -> None:
     ev.run(preds)
     wall = time.perf_counter() - t0
 
-    show([ev.layout.load_report(p.model_name_or_path, p.instance_id) or {"instance_id": p.instance_id}
-          for p in preds], wall)
+    show(
+        [
+            ev.layout.load_report(p.model_name_or_path, p.instance_id)
+            or {"instance_id": p.instance_id}
+            for p in preds
+        ],
+        wall,
+    )
 
 
 def show(reports: list[dict], wall: float) -> None:
@@ -71,8 +90,10 @@ def show(reports: list[dict], wall: float) -> None:
         timed += m.get("seconds_timed", 0.0)
         sp = r.get("speedup") or {}
         hw = sp.get("half_width")
-        print(f"{r.get('instance_id', '?'):34} {r.get('opt', '-'):13} {m.get('blocks', 0):>6} "
-              f"{(f'±{hw:.1%}' if hw is not None else '-'):>14} {sp.get('estimate') or 0:>8.2f}x")
+        print(
+            f"{r.get('instance_id', '?'):34} {r.get('opt', '-'):13} {m.get('blocks', 0):>6} "
+            f"{(f'±{hw:.1%}' if hw is not None else '-'):>14} {sp.get('estimate') or 0:>8.2f}x"
+        )
     print()
     print(f"wall time of the evaluation      {wall:8.1f} s")
     print(f"inside workload processes        {in_procs:8.1f} s  ({in_procs / wall:.0%} of wall)")

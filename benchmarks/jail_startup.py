@@ -38,25 +38,50 @@ from perfbench.sandbox.local import (
 
 
 def configs(work: Path, scratch: Path) -> dict[str, dict | None]:
-    env = {"PATH": f"{Path(sys.executable).parent}:{SYSTEM_PATH}", "HOME": str(scratch), "TMPDIR": str(scratch),
-           "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
-    allow = [*SYSTEM_ALLOW, *(f"/etc/{n}" for n in ETC_ALLOW), *interpreter_dirs(sys.executable), str(HARNESS_DIR)]
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:{SYSTEM_PATH}",
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    allow = [
+        *SYSTEM_ALLOW,
+        *(f"/etc/{n}" for n in ETC_ALLOW),
+        *interpreter_dirs(sys.executable),
+        str(HARNESS_DIR),
+    ]
     hidden = work / "hidden"
     hidden.mkdir(exist_ok=True)
     return {
         "no jail": None,
-        "hide-list jail": {"mode": "hide", "hide": [str(hidden)], "scratch": [str(scratch)], "cwd": str(scratch),
-                           "env": env, "tmpfs_size": "512m"},
-        "allow-list jail": {"root": str(work / "root"), "allow": [p for p in allow if os.path.lexists(p)],
-                            "hide": [], "scratch": [str(scratch)], "cwd": str(scratch), "env": env,
-                            "tmpfs_size": "512m"},
+        "hide-list jail": {
+            "mode": "hide",
+            "hide": [str(hidden)],
+            "scratch": [str(scratch)],
+            "cwd": str(scratch),
+            "env": env,
+            "tmpfs_size": "512m",
+        },
+        "allow-list jail": {
+            "root": str(work / "root"),
+            "allow": [p for p in allow if os.path.lexists(p)],
+            "hide": [],
+            "scratch": [str(scratch)],
+            "cwd": str(scratch),
+            "env": env,
+            "tmpfs_size": "512m",
+        },
     }
 
 
 COMMANDS = {
     "python -c pass": ([sys.executable, "-s", "-c", "pass"], b""),
-    "harness no-op (compare.py)": ([sys.executable, "-s", str(HARNESS_DIR / "compare.py")],
-                                   json.dumps({"expected": "1", "actual": "1"}).encode() + b"\n"),
+    "harness no-op (compare.py)": (
+        [sys.executable, "-s", str(HARNESS_DIR / "compare.py")],
+        json.dumps({"expected": "1", "actual": "1"}).encode() + b"\n",
+    ),
 }
 
 
@@ -67,12 +92,16 @@ def run_once(config: dict | None, argv: list[str], stdin: bytes, cpu: int | None
     proc = subprocess.run(full, input=stdin, capture_output=True, preexec_fn=preexec)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(full[:3])}...: exit {proc.returncode}: {proc.stderr.decode()[-500:]}")
+        raise SystemExit(
+            f"{' '.join(full[:3])}...: exit {proc.returncode}: {proc.stderr.decode()[-500:]}"
+        )
     return wall
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--cpu", type=int, default=None, help="pin every process to this CPU")
     ap.add_argument("--seed", type=int, default=0)
@@ -94,15 +123,21 @@ def main() -> None:
             rng.shuffle(pairs)
             for pair in pairs:
                 times[pair].append(run_once(cfgs[pair[0]], *COMMANDS[pair[1]], args.cpu))
-        print(f"{args.rounds} rounds, cpu {args.cpu if args.cpu is not None else 'any'}, python {sys.version.split()[0]}")
-        print(f"{'command':<30} {'jail':<16} {'median ms':>10} {'min ms':>8} {'max ms':>8} {'+median ms':>11}")
+        print(
+            f"{args.rounds} rounds, cpu {args.cpu if args.cpu is not None else 'any'}, python {sys.version.split()[0]}"
+        )
+        print(
+            f"{'command':<30} {'jail':<16} {'median ms':>10} {'min ms':>8} {'max ms':>8} {'+median ms':>11}"
+        )
         for command in COMMANDS:
             ref = statistics.median(times[("no jail", command)])
             for jail in cfgs:
                 t = times[(jail, command)]
                 med = statistics.median(t)
-                print(f"{command:<30} {jail:<16} {med * 1e3:>10.1f} {min(t) * 1e3:>8.1f} {max(t) * 1e3:>8.1f} "
-                      f"{(med - ref) * 1e3:>+11.1f}")
+                print(
+                    f"{command:<30} {jail:<16} {med * 1e3:>10.1f} {min(t) * 1e3:>8.1f} {max(t) * 1e3:>8.1f} "
+                    f"{(med - ref) * 1e3:>+11.1f}"
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -51,7 +51,9 @@ def start_neighbours(kind: str, measured: int) -> list[subprocess.Popen]:
     code = NEIGHBOURS[kind]
     if code is None:
         return []
-    others = sorted(os.sched_getaffinity(0) - {measured}) or sorted(set(range(os.cpu_count() or 1)) - {measured})
+    others = sorted(os.sched_getaffinity(0) - {measured}) or sorted(
+        set(range(os.cpu_count() or 1)) - {measured}
+    )
     procs = []
     for cpu in others:
         p = subprocess.Popen([sys.executable, "-c", code])
@@ -92,11 +94,16 @@ def spread(m: Measurement) -> dict[str, float]:
     for variant in (BASE, EXPERT):
         cvs, within = [], []
         for w in names:
-            values = [s.figure for s in m.samples if s.variant == variant and s.workload == w and s.ok]
+            values = [
+                s.figure for s in m.samples if s.variant == variant and s.workload == w and s.ok
+            ]
             if len(values) > 1:
                 cvs.append(statistics.stdev(values) / statistics.fmean(values))
-            within += [(max(s.times) - min(s.times)) / s.figure for s in m.samples
-                       if s.variant == variant and s.workload == w and s.ok and s.times]
+            within += [
+                (max(s.times) - min(s.times)) / s.figure
+                for s in m.samples
+                if s.variant == variant and s.workload == w and s.ok and s.times
+            ]
         out[f"cv_{variant}"] = statistics.fmean(cvs) if cvs else math.nan
         out[f"within_{variant}"] = statistics.median(within) if within else math.nan
     shares = m.cpu_shares()
@@ -105,7 +112,9 @@ def spread(m: Measurement) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--dataset", default="instances/examples")
     ap.add_argument("--blocks", type=int, default=10)
     ap.add_argument("--neighbours", default="none,cpu,memory")
@@ -116,12 +125,22 @@ def main() -> None:
 
     ds = load_dataset(args.dataset)
     work = Path(tempfile.mkdtemp(prefix="pb-noise-"))
-    measure = MeasureConfig(min_blocks=args.blocks, max_blocks=args.blocks, stop_rule="width", target_half_width=0.0)
-    config = EvalConfig(run_id="noise", runs_dir=work / "runs", backend=args.backend, cache_dir=work / "cache",
-                        measure=measure, limits=Limits(cpus=(args.cpu,)))
+    measure = MeasureConfig(
+        min_blocks=args.blocks, max_blocks=args.blocks, stop_rule="width", target_half_width=0.0
+    )
+    config = EvalConfig(
+        run_id="noise",
+        runs_dir=work / "runs",
+        backend=args.backend,
+        cache_dir=work / "cache",
+        measure=measure,
+        limits=Limits(cpus=(args.cpu,)),
+    )
     wanted = {i for i in args.instances.split(",") if i}
-    print(f"{'instance':<28} {'neighbour':<9} {'sd(med)':>8} {'sd(min)':>8} {'cv base':>8} {'cv exp':>8} "
-          f"{'in-proc':>8} {'cpu':>6}")
+    print(
+        f"{'instance':<28} {'neighbour':<9} {'sd(med)':>8} {'sd(min)':>8} {'cv base':>8} {'cv exp':>8} "
+        f"{'in-proc':>8} {'cpu':>6}"
+    )
     for inst in ds:
         if wanted and inst.instance_id not in wanted:
             continue
@@ -138,8 +157,11 @@ def main() -> None:
                     p.kill()
                     p.wait()
             f = spread(m)
-            print(f"{inst.instance_id:<28} {kind:<9} {f['sd_median']:8.2%} {f['sd_min']:8.2%} {f['cv_base']:8.2%} "
-                  f"{f['cv_expert']:8.2%} {f['within_base']:8.2%} {f['cpu_share']:6.3f}", flush=True)
+            print(
+                f"{inst.instance_id:<28} {kind:<9} {f['sd_median']:8.2%} {f['sd_min']:8.2%} {f['cv_base']:8.2%} "
+                f"{f['cv_expert']:8.2%} {f['within_base']:8.2%} {f['cpu_share']:6.3f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

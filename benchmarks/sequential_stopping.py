@@ -24,18 +24,26 @@ from perfbench.measure.protocol import MeasureConfig
 from perfbench.measure.stats import block_log_ratios
 
 
-def recorded_log_ratios(model_dir: Path, numer: str = "base", denom: str = "candidate") -> dict[str, list[float]]:
+def recorded_log_ratios(
+    model_dir: Path, numer: str = "base", denom: str = "candidate"
+) -> dict[str, list[float]]:
     """Per instance of a finished run, its per-block log-ratios ``numer``/``denom`` (from timings.jsonl)."""
     out = {}
     for timings in sorted(model_dir.glob("*/timings.jsonl")):
         rows = [json.loads(line) for line in timings.read_text().splitlines() if line.strip()]
         blocks = 1 + max((r["block"] for r in rows), default=-1)
-        tables: dict[str, list[dict[str, float]]] = {numer: [{} for _ in range(blocks)],
-                                                    denom: [{} for _ in range(blocks)]}
+        tables: dict[str, list[dict[str, float]]] = {
+            numer: [{} for _ in range(blocks)],
+            denom: [{} for _ in range(blocks)],
+        }
         for r in rows:
             if r["ok"] and r["variant"] in tables:
                 figure = r.get("median_s")
-                figure = r["min_s"] if figure is None or (isinstance(figure, float) and math.isnan(figure)) else figure
+                figure = (
+                    r["min_s"]
+                    if figure is None or (isinstance(figure, float) and math.isnan(figure))
+                    else figure
+                )
                 tables[r["variant"]][r["block"]][r["workload"]] = figure
         names = sorted({r["workload"] for r in rows})
         logs = block_log_ratios(tables[numer], tables[denom], names)
@@ -45,9 +53,13 @@ def recorded_log_ratios(model_dir: Path, numer: str = "base", denom: str = "cand
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--runs", type=int, default=10_000)
-    ap.add_argument("--from-run", type=Path, nargs="*", default=[], help="RUNS_DIR/RUN_ID/MODEL folders")
+    ap.add_argument(
+        "--from-run", type=Path, nargs="*", default=[], help="RUNS_DIR/RUN_ID/MODEL folders"
+    )
     args = ap.parse_args()
     cfg = MeasureConfig()
     schedule = cfg.schedule
@@ -60,18 +72,38 @@ def main() -> None:
         for name, logs in recorded_log_ratios(folder).items():
             noises[f"recorded {name[-7:]} ({len(logs)} blocks)"] = simulate.resampled(logs)
     threshold = math.log(1.2)
-    print(f"looks {schedule.looks()}, per-look level {schedule.level:.4f}; {args.runs} runs per line")
+    print(
+        f"looks {schedule.looks()}, per-look level {schedule.level:.4f}; {args.runs} runs per line"
+    )
     print("\ntruth exactly at the threshold (1.2x): declared above / below it")
     for label, draw in noises.items():
-        print(simulate.simulate(draw, schedule, runs=args.runs, seed=1, truth=threshold, threshold=threshold,
-                                label=label).line())
-    print(f"\nA/A candidate: called improved (above), at the stricter level ({cfg.improved_level:.4f})")
+        print(
+            simulate.simulate(
+                draw,
+                schedule,
+                runs=args.runs,
+                seed=1,
+                truth=threshold,
+                threshold=threshold,
+                label=label,
+            ).line()
+        )
+    print(
+        f"\nA/A candidate: called improved (above), at the stricter level ({cfg.improved_level:.4f})"
+    )
     for label, draw in noises.items():
-        print(simulate.simulate(draw, schedule, runs=args.runs, seed=2, alpha=cfg.improved_alpha,
-                                label=label).line())
+        print(
+            simulate.simulate(
+                draw, schedule, runs=args.runs, seed=2, alpha=cfg.improved_alpha, label=label
+            ).line()
+        )
     print("\nthe old rule: a plain 95% interval after every block, 5 to 40 blocks")
     for label, draw in noises.items():
-        print(simulate.simulate_naive(draw, cfg.max_blocks, runs=args.runs, seed=3, label=label).line())
+        print(
+            simulate.simulate_naive(
+                draw, cfg.max_blocks, runs=args.runs, seed=3, label=label
+            ).line()
+        )
 
 
 if __name__ == "__main__":

@@ -37,16 +37,40 @@ def build_env(spec):
     if spec.get("system_packages"):
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         step(["apt-get", "update", "-qq"], env=env)
-        step(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *spec["system_packages"]], env=env)
+        step(
+            [
+                "apt-get",
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                *spec["system_packages"],
+            ],
+            env=env,
+        )
         step(["rm", "-rf", "/var/lib/apt/lists"])
     if spec.get("pip_packages"):
         step([sys.executable, "-m", "venv", "/tmp/pbwheel"])
-        step(["/tmp/pbwheel/bin/python", "-m", "pip", "wheel", "-q", "-w", WHEELS, *spec["pip_packages"]])
+        step(
+            [
+                "/tmp/pbwheel/bin/python",
+                "-m",
+                "pip",
+                "wheel",
+                "-q",
+                "-w",
+                WHEELS,
+                *spec["pip_packages"],
+            ]
+        )
         step(["rm", "-rf", "/tmp/pbwheel"])
     version = "{}.{}".format(*sys.version_info[:2])
     wanted = str(spec.get("python") or "")
     if wanted and not version.startswith(wanted):
-        print(f"pbbuild: warning: the spec asks for python {wanted}; this image has {version}", flush=True)
+        print(
+            f"pbbuild: warning: the spec asks for python {wanted}; this image has {version}",
+            flush=True,
+        )
 
 
 def build_variant(root, spec, agent):
@@ -61,8 +85,21 @@ def build_variant(root, spec, agent):
         env["PATH"] = os.path.join(venv, "bin") + ":" + env.get("PATH", "/usr/bin:/bin")
         python = os.path.join(venv, "bin", "python")
         if spec.get("pip_packages"):
-            step([python, "-m", "pip", "install", "-q", "--no-index", "--find-links", WHEELS,
-                  *spec["pip_packages"]], cwd=tree, env=env)
+            step(
+                [
+                    python,
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--no-index",
+                    "--find-links",
+                    WHEELS,
+                    *spec["pip_packages"],
+                ],
+                cwd=tree,
+                env=env,
+            )
         for command in spec.get("install", []):
             step(["bash", "-c", command], cwd=tree, env=env)
     if agent:

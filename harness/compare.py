@@ -60,8 +60,11 @@ def main():
     except AssertionError as exc:
         out = {"equal": False, "detail": "check() failed: %s" % (exc or "assertion")}
     except Exception as exc:
-        out = {"equal": False, "detail": "comparison error: %s: %s" % (type(exc).__name__, exc),
-               "traceback": traceback.format_exc()[-4000:]}
+        out = {
+            "equal": False,
+            "detail": "comparison error: %s: %s" % (type(exc).__name__, exc),
+            "traceback": traceback.format_exc()[-4000:],
+        }
     sys.stdout.write(json.dumps(out) + "\n")
 
 

@@ -51,7 +51,14 @@ MNT_DETACH = 2
 SETUP_FAILED = 111
 
 # pivot_root has no glibc wrapper: its system call number per architecture.
-SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217, "i686": 217}
+SYS_PIVOT_ROOT = {
+    "x86_64": 155,
+    "aarch64": 41,
+    "riscv64": 41,
+    "ppc64le": 203,
+    "s390x": 217,
+    "i686": 217,
+}
 
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 # /proc entries that uid 0 could write through file permissions alone, capabilities or not.
@@ -90,6 +97,7 @@ def _mount_points():
 
 # ---- the former jail: everything visible, read-only, a few folders hidden ---------------------
 
+
 def lock_down_hide(config):
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     for folder in config.get("hide", []):
@@ -114,6 +122,7 @@ def lock_down_hide(config):
 
 
 # ---- the allow-list jail ----------------------------------------------------------------------
+
 
 class _Root:
     """A fresh tmpfs root being filled with exactly what is allowed."""
@@ -155,7 +164,7 @@ class _Root:
             cur += "/" + part
             if os.path.islink(cur):
                 links[cur] = os.readlink(cur)
-                rest = "/".join(parts[i + 1:])
+                rest = "/".join(parts[i + 1 :])
                 real = os.path.realpath(cur)
                 return self.resolve(os.path.join(real, rest) if rest else real, links, depth + 1)
         return [path]
@@ -194,7 +203,13 @@ class _Root:
 
     def hide(self, path):
         if os.path.isdir(self.inside(path)):
-            _mount("tmpfs", self.inside(path), "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=000")
+            _mount(
+                "tmpfs",
+                self.inside(path),
+                "tmpfs",
+                MS_NOSUID | MS_NODEV | MS_RDONLY,
+                "size=4k,mode=000",
+            )
 
 
 def _pivot(new):
@@ -241,8 +256,12 @@ def lock_down_allow(config):
             open(root.inside("/dev/" + name), "w").close()
             _mount("/dev/" + name, root.inside("/dev/" + name), None, MS_BIND)
     root.tmpfs("/dev/shm", "size=%s,mode=1777" % size)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(target, root.inside("/dev/" + name))
     root.mkdirs("/proc")
     _pivot(root.new)
@@ -283,7 +302,7 @@ def _report(fd, text):
 def main():
     config = json.loads(sys.argv[1])
     sep = sys.argv.index("--")
-    command = sys.argv[sep + 1:]
+    command = sys.argv[sep + 1 :]
     status_fd = config.get("status_fd")
     if status_fd is not None:
         os.set_inheritable(status_fd, False)  # closed when the command is exec'd
@@ -300,8 +319,14 @@ def main():
         sys.stderr.write(message + "\n")
         sys.stderr.flush()
         os._exit(SETUP_FAILED)
-    drop = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all",
-            "--no-new-privs", "--"]
+    drop = [
+        "setpriv",
+        "--bounding-set=-all",
+        "--inh-caps=-all",
+        "--ambient-caps=-all",
+        "--no-new-privs",
+        "--",
+    ]
     # This process is pid 1 of the new pid namespace, and pid 1 ignores signals it has no
     # handler for, even SIGKILL from inside: the command runs as a child, so that it dies
     # like any process, and its status is passed on.

@@ -197,8 +197,11 @@ def _measure(module, seed, request, answer, results):
     answer["loops"] = loops
     answer["calls"] = index
     answer["min"] = ordered[0]
-    answer["median"] = ordered[len(ordered) // 2] if len(ordered) % 2 else (
-        ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2
+    answer["median"] = (
+        ordered[len(ordered) // 2]
+        if len(ordered) % 2
+        else (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2
+    )
     answer["mean"] = sum(times) / len(times)
     answer["cpu_s"] = cpu
     answer["wait_s"] = waited

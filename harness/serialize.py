@@ -20,7 +20,7 @@ def encode(value, _depth=0):
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
-        return value if abs(value) < 2 ** 53 else {"$int": str(value)}
+        return value if abs(value) < 2**53 else {"$int": str(value)}
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return {"$float": repr(value)}
@@ -98,15 +98,23 @@ def decode(data):
 def first_difference(expected, actual, rel_tol=1e-9, abs_tol=1e-12, path="result"):
     """None when equal (floats within tolerance), else a short text naming where they differ."""
     if isinstance(expected, float) or isinstance(actual, float):
-        if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) \
-                and not isinstance(expected, bool) and not isinstance(actual, bool):
+        if (
+            isinstance(expected, (int, float))
+            and isinstance(actual, (int, float))
+            and not isinstance(expected, bool)
+            and not isinstance(actual, bool)
+        ):
             if math.isnan(expected) and math.isnan(actual):
                 return None
             if math.isclose(expected, actual, rel_tol=rel_tol, abs_tol=abs_tol):
                 return None
         return "%s: expected %r, got %r" % (path, _short(expected), _short(actual))
     if type(expected) is not type(actual):
-        return "%s: expected a %s, got a %s" % (path, type(expected).__name__, type(actual).__name__)
+        return "%s: expected a %s, got a %s" % (
+            path,
+            type(expected).__name__,
+            type(actual).__name__,
+        )
     if isinstance(expected, (list, tuple)):
         if len(expected) != len(actual):
             return "%s: expected length %d, got %d" % (path, len(expected), len(actual))

@@ -53,8 +53,23 @@ import sys
 import time
 
 PR_SET_DUMPABLE = 4
-SKIP_FSTYPES = {"proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "securityfs", "debugfs",
-                "tracefs", "pstore", "bpf", "configfs", "fusectl", "hugetlbfs", "binfmt_misc"}
+SKIP_FSTYPES = {
+    "proc",
+    "sysfs",
+    "cgroup",
+    "cgroup2",
+    "devpts",
+    "mqueue",
+    "securityfs",
+    "debugfs",
+    "tracefs",
+    "pstore",
+    "bpf",
+    "configfs",
+    "fusectl",
+    "hugetlbfs",
+    "binfmt_misc",
+}
 MAX_WATCHED_ENTRIES = 20000
 CHUNK = 1 << 16
 
@@ -63,7 +78,7 @@ def _emit(payload):
     data = (json.dumps(payload, separators=(",", ":")) + "\n").encode()
     view = memoryview(data)
     while view:
-        view = view[os.write(1, view):]
+        view = view[os.write(1, view) :]
 
 
 def _make_undumpable():
@@ -95,7 +110,16 @@ def _xattrs(path):
 
 
 def _fingerprint(path, st):
-    return [st.st_mode, st.st_ino, st.st_rdev, st.st_size, st.st_mtime_ns, st.st_uid, st.st_gid, _xattrs(path)]
+    return [
+        st.st_mode,
+        st.st_ino,
+        st.st_rdev,
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_uid,
+        st.st_gid,
+        _xattrs(path),
+    ]
 
 
 def _snapshot(root, mount_points):
@@ -144,7 +168,9 @@ class Scratch:
         st = os.lstat(path)
         self.mode = stat.S_IMODE(st.st_mode)
         self.times = (st.st_atime_ns, st.st_mtime_ns)
-        self.initial = sorted(os.listdir(path))  # a fresh tmpfs has none; any there must stay as they are
+        self.initial = sorted(
+            os.listdir(path)
+        )  # a fresh tmpfs has none; any there must stay as they are
         self.kept = {name: _snapshot(os.path.join(path, name), set()) for name in self.initial}
 
     def wipe(self):
@@ -189,8 +215,14 @@ class Supervisor:
         for point, fstype, writable in mounts:
             if watch is not None and point not in watch:
                 continue
-            if not writable or fstype in SKIP_FSTYPES or point in wipe or point.startswith("/proc/") \
-                    or point.startswith("/sys/") or point in ("/proc", "/sys"):
+            if (
+                not writable
+                or fstype in SKIP_FSTYPES
+                or point in wipe
+                or point.startswith("/proc/")
+                or point.startswith("/sys/")
+                or point in ("/proc", "/sys")
+            ):
                 continue
             self.watched[point] = _snapshot(point, points - {point})
         self.points = points
@@ -225,9 +257,15 @@ class Supervisor:
         return 0
 
     def ready(self):
-        return {"ready": True, "pid": self.pid, "python": sys.version.split()[0], "undumpable": self.undumpable,
-                "scratch": [s.path for s in self.scratch], "watched": sorted(self.watched),
-                "oom_counter": self.oom_file}
+        return {
+            "ready": True,
+            "pid": self.pid,
+            "python": sys.version.split()[0],
+            "undumpable": self.undumpable,
+            "scratch": [s.path for s in self.scratch],
+            "watched": sorted(self.watched),
+            "oom_counter": self.oom_file,
+        }
 
     # ---- one request ---------------------------------------------------------
 
@@ -266,9 +304,21 @@ class Supervisor:
         return None
 
     def run(self, req):
-        answer = {"id": req.get("id"), "returncode": None, "stdout": "", "stderr": "", "wall_s": 0.0,
-                  "start": 0.0, "end": 0.0, "timed_out": False, "oom": False, "leftovers": 0,
-                  "retire": False, "retire_reason": "", "error": ""}
+        answer = {
+            "id": req.get("id"),
+            "returncode": None,
+            "stdout": "",
+            "stderr": "",
+            "wall_s": 0.0,
+            "start": 0.0,
+            "end": 0.0,
+            "timed_out": False,
+            "oom": False,
+            "leftovers": 0,
+            "retire": False,
+            "retire_reason": "",
+            "error": "",
+        }
         timeout = float(req.get("timeout_s") or 300.0)
         max_out = int(req.get("max_stdout") or 64 << 20)
         max_err = int(req.get("max_stderr") or 20000)
@@ -285,14 +335,22 @@ class Supervisor:
         t0 = time.perf_counter()
         try:
             proc = subprocess.Popen(
-                req["argv"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                cwd=req.get("cwd") or None, env=req.get("env") or {}, close_fds=True, start_new_session=True,
+                req["argv"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=req.get("cwd") or None,
+                env=req.get("env") or {},
+                close_fds=True,
+                start_new_session=True,
                 preexec_fn=_child_setup,
             )
         except (OSError, subprocess.SubprocessError) as exc:
             answer["error"] = "cannot start %s: %s" % (req.get("argv", ["?"])[0], exc)
             answer["returncode"] = 127
-            answer["stderr"] = base64.b64encode(("perfbench supervisor: " + answer["error"]).encode()).decode()
+            answer["stderr"] = base64.b64encode(
+                ("perfbench supervisor: " + answer["error"]).encode()
+            ).decode()
             self._after(answer, oom_before)
             return answer
         deadline = t0 + timeout
@@ -387,7 +445,9 @@ class Supervisor:
         for point, before in self.watched.items():
             now = _snapshot(point, self.points - {point})
             if now != before:
-                changed = sorted(set(now) ^ set(before)) or sorted(p for p in now if now[p] != before.get(p))
+                changed = sorted(set(now) ^ set(before)) or sorted(
+                    p for p in now if now[p] != before.get(p)
+                )
                 problems.append("%s changed (%s)" % (point, ", ".join(changed[:3])))
         for kind in ("shm", "sem", "msg"):
             try:
@@ -416,7 +476,9 @@ def main():
     if os.getpid() != 1:
         # kill(-1) reaches every process the caller may signal: only safe as pid 1 of a pid
         # namespace of its own (a container), where that means every process of the sandbox.
-        _emit({"ready": False, "error": "the supervisor must run as pid 1 of its own pid namespace"})
+        _emit(
+            {"ready": False, "error": "the supervisor must run as pid 1 of its own pid namespace"}
+        )
         return 2
     config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     try:
@@ -441,8 +503,12 @@ def main():
             answer = sup.run(req)
         except Exception as exc:
             sup.kill_others()
-            answer = {"id": req.get("id"), "error": "supervisor: %s: %s" % (type(exc).__name__, exc),
-                      "retire": True, "retire_reason": "supervisor error"}
+            answer = {
+                "id": req.get("id"),
+                "error": "supervisor: %s: %s" % (type(exc).__name__, exc),
+                "retire": True,
+                "retire_reason": "supervisor error",
+            }
         _emit(answer)
         if answer.get("retire"):
             break

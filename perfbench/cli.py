@@ -32,14 +32,21 @@ class PerfbenchGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PerfbenchError as exc:
-            console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            console.print("[yellow]interrupted[/]: finished reports are kept; run the same command to resume")
+            console.print(
+                "[yellow]interrupted[/]: finished reports are kept; run the same command to resume"
+            )
             ctx.exit(130)
 
 
-@click.group(cls=PerfbenchGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=PerfbenchGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="perfbench")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
@@ -54,8 +61,13 @@ def main(verbose: int, quiet: bool) -> None:
     """
     _terminate_gracefully()
     level = logging.WARNING if quiet else (logging.DEBUG if verbose >= 2 else logging.INFO)
-    logging.basicConfig(level=level, format="%(message)s", datefmt="[%X]",
-                        handlers=[RichHandler(console=console, show_path=verbose >= 2, markup=False)], force=True)
+    logging.basicConfig(
+        level=level,
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(console=console, show_path=verbose >= 2, markup=False)],
+        force=True,
+    )
     if verbose < 2:
         logging.getLogger("docker").setLevel(logging.WARNING)
         logging.getLogger("urllib3").setLevel(logging.WARNING)

@@ -31,7 +31,9 @@ class GuardResult:
     detail: str = ""
 
 
-def compare_results(backend: Backend, m: Measurement, variant: str, limits: Limits) -> CorrectnessResult:
+def compare_results(
+    backend: Backend, m: Measurement, variant: str, limits: Limits
+) -> CorrectnessResult:
     """Whether ``variant``'s result equals base's for every workload."""
     reference = m.results.get(BASE, {})
     produced = m.results.get(variant, {})
@@ -61,10 +63,15 @@ def compare_results(backend: Backend, m: Measurement, variant: str, limits: Limi
     return CorrectnessResult(True, "results equal base's", per)
 
 
-def _compare_one(backend: Backend, w: TimedWorkload, expected: list[str], actual: list[str],
-                 limits: Limits) -> str:
-    request = {"workload": w.path, "expected_calls": expected, "actual_calls": actual,
-               "pythonpath": backend.pythonpath(BASE)}
+def _compare_one(
+    backend: Backend, w: TimedWorkload, expected: list[str], actual: list[str], limits: Limits
+) -> str:
+    request = {
+        "workload": w.path,
+        "expected_calls": expected,
+        "actual_calls": actual,
+        "pythonpath": backend.pythonpath(BASE),
+    }
     proc = backend.run_harness(BASE, "compare.py", request, limits)
     try:
         answer = json.loads(proc.stdout.decode().strip().splitlines()[-1])
@@ -73,8 +80,9 @@ def _compare_one(backend: Backend, w: TimedWorkload, expected: list[str], actual
     return "equal" if answer.get("equal") else str(answer.get("detail", "differs"))
 
 
-def run_guard_tests(backend: Backend, test_ids: list[str], limits: Limits, log_path: Path,
-                    variant: str = CANDIDATE) -> GuardResult:
+def run_guard_tests(
+    backend: Backend, test_ids: list[str], limits: Limits, log_path: Path, variant: str = CANDIDATE
+) -> GuardResult:
     if not test_ids:
         return GuardResult(False, None, "instance lists no guard tests")
     proc = backend.run_tests(variant, test_ids, limits)

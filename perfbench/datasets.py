@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 
 DATASET_FILE = "dataset.json"
 INSTANCE_FILE = "instance.json"
-PUBLISHED_FILE = "perfbench.json"  # sidecar of a published dataset (perfbench publish); holds no seed
+PUBLISHED_FILE = (
+    "perfbench.json"  # sidecar of a published dataset (perfbench publish); holds no seed
+)
 DEFAULT_EVAL_SEED = 20261123
 
 
@@ -110,10 +112,14 @@ def load_dataset(path: str | Path) -> Dataset:
         if not isinstance(data, list):
             raise InputError("expected a list of instances or an object with 'instances'", source=p)
         records = [(i + 1, rec) for i, rec in enumerate(data)]
-        return _from_records(records, name=meta.get("name", p.stem), source=p, root=p.parent, meta=meta)
+        return _from_records(
+            records, name=meta.get("name", p.stem), source=p, root=p.parent, meta=meta
+        )
     if suffix == ".parquet":
         return _load_parquet_files([p], name=p.stem, root=p.parent)
-    raise InputError(f"{p}: unsupported dataset file type {suffix!r} (use a folder, .json, .jsonl or .parquet)")
+    raise InputError(
+        f"{p}: unsupported dataset file type {suffix!r} (use a folder, .json, .jsonl or .parquet)"
+    )
 
 
 def _read_json(path: Path) -> Any:
@@ -170,7 +176,9 @@ def _load_folder(root: Path) -> Dataset:
     return _dataset_from_meta(meta, instances, default_name=root.name, root=root)
 
 
-def _dataset_from_meta(meta: dict[str, Any], instances: list[Instance], *, default_name: str, root: Path | None) -> Dataset:
+def _dataset_from_meta(
+    meta: dict[str, Any], instances: list[Instance], *, default_name: str, root: Path | None
+) -> Dataset:
     seed = meta.get("eval_seed", DEFAULT_EVAL_SEED)
     if not isinstance(seed, int):
         raise InputError("eval_seed must be an integer", source=root, field="eval_seed")
@@ -197,7 +205,10 @@ def _from_records(
     root: Path,
     meta: dict[str, Any] | None = None,
 ) -> Dataset:
-    instances = [Instance.from_dict(_decode_row(rec), source=source, line=line, base_dir=root) for line, rec in records]
+    instances = [
+        Instance.from_dict(_decode_row(rec), source=source, line=line, base_dir=root)
+        for line, rec in records
+    ]
     meta = dict(meta or {})
     if not meta:
         for sidecar in (root / DATASET_FILE, root / PUBLISHED_FILE):

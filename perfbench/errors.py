@@ -76,4 +76,3 @@ class BackendUnavailable(HarnessError):
 
 class RepositoryError(PerfbenchError):
     """A repository or commit could not be found or read."""
-

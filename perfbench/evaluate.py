@@ -62,9 +62,12 @@ class Evaluator:
                 out.append(p)
         return out
 
-    def run(self, predictions: list[Prediction],
-            on_summary: Callable[[str, dict[str, Any]], None] | None = None,
-            executor: Executor | None = None) -> dict[str, dict[str, Any]]:
+    def run(
+        self,
+        predictions: list[Prediction],
+        on_summary: Callable[[str, dict[str, Any]], None] | None = None,
+        executor: Executor | None = None,
+    ) -> dict[str, dict[str, Any]]:
         """Evaluate what is not reported yet, here or through ``executor`` (perfbench.executors).
 
         The driver owns the loop: work items go to the executor, ``(report, files)`` outcomes come
@@ -74,8 +77,12 @@ class Evaluator:
         for p in predictions:
             models.setdefault(p.model_name_or_path, []).append(p)
         todo = self.pending(predictions)
-        log.info("%d predictions, %d to evaluate (%d already reported)", len(predictions), len(todo),
-                 len(predictions) - len(todo))
+        log.info(
+            "%d predictions, %d to evaluate (%d already reported)",
+            len(predictions),
+            len(todo),
+            len(predictions) - len(todo),
+        )
         lost: list[str] = []
         if executor is None:
             for pred in todo:
@@ -96,9 +103,11 @@ class Evaluator:
             if on_summary:
                 on_summary(model, summaries[model])
         if lost:
-            raise PerfbenchError(f"{len(lost)} of {len(todo)} evaluations did not finish "
-                                 f"({lost[0]}); finished reports are kept: run the same command "
-                                 "again to resume")
+            raise PerfbenchError(
+                f"{len(lost)} of {len(todo)} evaluations did not finish "
+                f"({lost[0]}); finished reports are kept: run the same command "
+                "again to resume"
+            )
         return summaries
 
     # ---- one instance ---------------------------------------------------
@@ -143,16 +152,25 @@ class Evaluator:
             # A full disk, a folder gone under us: the machine's failure, not the patch's.
             log.error("%s: evaluation error: %s", inst.instance_id, exc)
             (staging / "error.log").write_text(traceback.format_exc())
-            fix = ("free disk space (or point --cache-dir / --runs-dir elsewhere), then rerun"
-                   if exc.errno == errno.ENOSPC else "see error.log, then rerun the same command")
+            fix = (
+                "free disk space (or point --cache-dir / --runs-dir elsewhere), then rerun"
+                if exc.errno == errno.ENOSPC
+                else "see error.log, then rerun the same command"
+            )
             report = {**base_report, **_error_fields(f"{type(exc).__name__}: {exc}", fix=fix)}
         except Exception as exc:
             log.exception("%s: unexpected error", inst.instance_id)
             (staging / "error.log").write_text(traceback.format_exc())
-            report = {**base_report, **_error_fields(f"internal error: {type(exc).__name__}: {exc}")}
+            report = {
+                **base_report,
+                **_error_fields(f"internal error: {type(exc).__name__}: {exc}"),
+            }
         report["seconds"] = round(time.monotonic() - t0, 3)
-        files = {str(f.relative_to(staging)): f.read_text(errors="replace")
-                 for f in sorted(staging.rglob("*")) if f.is_file()}
+        files = {
+            str(f.relative_to(staging)): f.read_text(errors="replace")
+            for f in sorted(staging.rglob("*"))
+            if f.is_file()
+        }
         return Outcome(report, files, str(staging))
 
     def record(self, pred: Prediction, outcome: Outcome) -> dict[str, Any]:
@@ -165,8 +183,11 @@ class Evaluator:
                 raise PerfbenchError(f"refusing to write {name!r} outside {out_dir}")
             reports.atomic_write_text(target, text)
         # Every report passes through the one typed record: a field it does not declare fails here.
-        report = Report.from_dict(_relocate(outcome.report, outcome.staging, str(out_dir))).to_dict()
+        report = Report.from_dict(
+            _relocate(outcome.report, outcome.staging, str(out_dir))
+        ).to_dict()
         from .pyperf_export import export_on_record  # pyperf/<variant>.json beside the report
+
         export_on_record(out_dir, report)
         reports.atomic_write_json(out_dir / reports.REPORT_FILE, report)
         self.events.instance_finished(pred.model_name_or_path, pred.instance_id, report)
@@ -174,22 +195,27 @@ class Evaluator:
 
     def _evaluate(self, inst: Instance, pred: Prediction, log_dir: Path) -> dict[str, Any]:
         cfg = self.config
-        with InstanceSession(self.dataset, inst, cfg, log_dir=log_dir, events=self.events) as session:
+        with InstanceSession(
+            self.dataset, inst, cfg, log_dir=log_dir, events=self.events
+        ) as session:
             builds = session.build_references()
             for name, b in builds.items():
                 if not b.ok:
                     raise PerfbenchError(f"{name} build failed: {b.error}")
             session.install_workloads()
             cand = session.build_candidate(pred.model_patch)
-            info = {"sandbox": session.backend.describe(),
-                    "builds": {k: _build_dict(v) for k, v in {**builds, CANDIDATE: cand}.items()}}
+            info = {
+                "sandbox": session.backend.describe(),
+                "builds": {k: _build_dict(v) for k, v in {**builds, CANDIDATE: cand}.items()},
+            }
             if not cand.ok:
                 applied = cand.details.get("stage") != "apply"
                 g = failed(cand.error, applied=applied, built=False, apply_method=cand.apply_method)
                 return {**info, **g.to_dict()}
             assert session.mirror is not None
-            identity = source_identity(session.mirror, inst.base_commit, inst.opt_commit, pred.model_patch,
-                                       inst.test_paths)
+            identity = source_identity(
+                session.mirror, inst.base_commit, inst.opt_commit, pred.model_patch, inst.test_paths
+            )
             ident = Identity(to_expert=identity == "expert", to_base=identity == "base")
             # Correctness first: results are compared, and the guard tests run, right after the
             # first block (which a hanging or crashing candidate does not survive); a candidate
@@ -212,25 +238,39 @@ class Evaluator:
                 self.events.stage("measuring")
 
             mcfg = cfg.measure
-            stop = (VerdictStop(inst.grading, ident, mcfg.ci_method, mcfg.seed, mcfg.improved_level)
-                    if mcfg.stop_rule == "verdict" else None)
+            stop = (
+                VerdictStop(inst.grading, ident, mcfg.ci_method, mcfg.seed, mcfg.improved_level)
+                if mcfg.stop_rule == "verdict"
+                else None
+            )
             m = session.measure([BASE, EXPERT, CANDIDATE], stop=stop, check=check)
             for which in (BASE, EXPERT):
                 # The references are the dataset's own code, validated on this protocol: when one
                 # fails, the evaluation is at fault (environment, sandbox), not the candidate.
                 if which in m.failures:
-                    raise HarnessError(f"the {which} variant failed while measured: {m.failures[which]}",
-                                       fix="check the instance's environment with `perfbench validate`, "
-                                           "then rerun the same command")
+                    raise HarnessError(
+                        f"the {which} variant failed while measured: {m.failures[which]}",
+                        fix="check the instance's environment with `perfbench validate`, "
+                        "then rerun the same command",
+                    )
             not_compared = CorrectnessResult(None, "not compared")
             correctness = checked.get(CANDIDATE, not_compared)
             if guard.passed is False:
                 correctness = CorrectnessResult(False, guard.detail)
-            g: Grade = grade(build=cand, measurement=m, correctness=correctness,
-                             expert_correctness=checked.get(EXPERT, not_compared), guard=guard,
-                             thresholds=inst.grading, ci_method=mcfg.ci_method, seed=mcfg.seed, level=mcfg.level,
-                             improved_level=mcfg.improved_level, identical_to_expert=ident.to_expert,
-                             identical_to_base=ident.to_base)
+            g: Grade = grade(
+                build=cand,
+                measurement=m,
+                correctness=correctness,
+                expert_correctness=checked.get(EXPERT, not_compared),
+                guard=guard,
+                thresholds=inst.grading,
+                ci_method=mcfg.ci_method,
+                seed=mcfg.seed,
+                level=mcfg.level,
+                improved_level=mcfg.improved_level,
+                identical_to_expert=ident.to_expert,
+                identical_to_base=ident.to_base,
+            )
             return {**info, **g.to_dict(), "measurement": _measurement_dict(m, mcfg, cfg.limits)}
 
     # ---- run summary ----------------------------------------------------
@@ -242,8 +282,11 @@ class Evaluator:
         model_dir = self.layout.model_dir(model)
         known = {inst.instance_id for inst in self.dataset}
         if model_dir.is_dir():
-            ids += sorted(d.name for d in model_dir.iterdir()
-                          if d.name in known and d.name not in ids and (d / reports.REPORT_FILE).exists())
+            ids += sorted(
+                d.name
+                for d in model_dir.iterdir()
+                if d.name in known and d.name not in ids and (d / reports.REPORT_FILE).exists()
+            )
         loaded = [self.layout.load_report(model, i) for i in ids]
         reps = [r for r in loaded if r is not None]
         summary = {
@@ -254,8 +297,11 @@ class Evaluator:
             "dataset_version": self.dataset.version,
             "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "machine": self.machine,
-            "config": {"measure": asdict(self.config.measure), "limits": asdict(self.config.limits),
-                       "backend": self.config.backend},
+            "config": {
+                "measure": asdict(self.config.measure),
+                "limits": asdict(self.config.limits),
+                "backend": self.config.backend,
+            },
             "instances": {r["instance_id"]: reports.instance_line(r) for r in reps},
             "aggregates": reports.aggregate(reps),
         }
@@ -275,7 +321,7 @@ class Outcome:
 def _relocate(value: Any, old: str, new: str) -> Any:
     """Paths under the staging folder, as they will be in the run folder."""
     if isinstance(value, str) and (value == old or value.startswith(old + os.sep)):
-        return new + value[len(old):]
+        return new + value[len(old) :]
     if isinstance(value, dict):
         return {k: _relocate(v, old, new) for k, v in value.items()}
     if isinstance(value, list):
@@ -286,14 +332,30 @@ def _relocate(value: Any, old: str, new: str) -> Any:
 def _error_fields(message: str, fix: str = "") -> dict[str, Any]:
     """An evaluation that did not finish: status ``error``, no verdict (``opt`` is ``ERROR``, not
     FAIL), left out of the rates and redone by the next run of the same command."""
-    return {"status": "error", "error": message, "fix": fix or "see the message, then rerun the same command",
-            "applied": None, "built": None, "correct": None, "improved": None, "opt": "ERROR", "opt_gso": None,
-            "reason": f"evaluation error: {message}", "flags": ["error"]}
+    return {
+        "status": "error",
+        "error": message,
+        "fix": fix or "see the message, then rerun the same command",
+        "applied": None,
+        "built": None,
+        "correct": None,
+        "improved": None,
+        "opt": "ERROR",
+        "opt_gso": None,
+        "reason": f"evaluation error: {message}",
+        "flags": ["error"],
+    }
 
 
 def _build_dict(b: Any) -> dict[str, Any]:
-    return {"ok": b.ok, "seconds": round(b.seconds, 3), "cached": b.cached, "error": b.error,
-            "apply_method": b.apply_method, "log": str(b.log_path) if b.log_path else None}
+    return {
+        "ok": b.ok,
+        "seconds": round(b.seconds, 3),
+        "cached": b.cached,
+        "error": b.error,
+        "apply_method": b.apply_method,
+        "log": str(b.log_path) if b.log_path else None,
+    }
 
 
 def _measurement_dict(m: Measurement, cfg: MeasureConfig, limits: Limits) -> dict[str, Any]:
@@ -302,7 +364,11 @@ def _measurement_dict(m: Measurement, cfg: MeasureConfig, limits: Limits) -> dic
     cv = {}
     for variant in m.variants:
         for w in m.workloads:
-            values = [s.figure for s in m.samples if s.variant == variant and s.workload == w.name and s.ok]
+            values = [
+                s.figure
+                for s in m.samples
+                if s.variant == variant and s.workload == w.name and s.ok
+            ]
             cv[f"{variant}:{w.name}"] = round(stats.coefficient_of_variation(values), 5)
     return {
         "blocks": m.blocks,

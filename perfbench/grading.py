@@ -64,9 +64,25 @@ class Grade:
         return out
 
 
-def failed(reason: str, *, applied: bool, built: bool, apply_method: str = "", flags: list[str] | None = None) -> Grade:
-    return Grade(applied=applied, built=built, correct=False, improved=False, opt=FAIL, opt_gso=False,
-                 reason=reason, apply_method=apply_method, flags=list(flags or []))
+def failed(
+    reason: str,
+    *,
+    applied: bool,
+    built: bool,
+    apply_method: str = "",
+    flags: list[str] | None = None,
+) -> Grade:
+    return Grade(
+        applied=applied,
+        built=built,
+        correct=False,
+        improved=False,
+        opt=FAIL,
+        opt_gso=False,
+        reason=reason,
+        apply_method=apply_method,
+        flags=list(flags or []),
+    )
 
 
 def failure_flags(reason: str) -> list[str]:
@@ -89,8 +105,9 @@ class Identity:
     to_base: bool = False  # no source file changed: speedup 1 by identity
 
 
-def verdict_ratios(m: Measurement, identity: Identity, ci_method: str, seed: int,
-                   level: float) -> tuple[RatioEstimate, RatioEstimate, RatioEstimate]:
+def verdict_ratios(
+    m: Measurement, identity: Identity, ci_method: str, seed: int, level: float
+) -> tuple[RatioEstimate, RatioEstimate, RatioEstimate]:
     """(speedup over base, share of the expert, expert speedup) on the hidden workloads, with
     the identity rules applied: the intervals the verdict rests on, at ``level``."""
     hidden = [w.name for w in m.workloads if not w.visible] or [w.name for w in m.workloads]
@@ -101,8 +118,14 @@ def verdict_ratios(m: Measurement, identity: Identity, ci_method: str, seed: int
         # No source change at all (an empty patch, or one that only touches tests): the speedup is
         # 1 by identity, and what was timed is the A/A noise of the machine, kept beside it.
         speedup = RatioEstimate(1.0, 1.0, 1.0, speedup.n_blocks, "identity", level)
-        share = RatioEstimate(1 / expert.estimate, _inv(expert.high), _inv(expert.low), expert.n_blocks,
-                              "identity", level)
+        share = RatioEstimate(
+            1 / expert.estimate,
+            _inv(expert.high),
+            _inv(expert.low),
+            expert.n_blocks,
+            "identity",
+            level,
+        )
     if identity.to_expert:
         # The same source as the expert's: the share is 1 by identity, not by measurement, and
         # expert and candidate are two timings of one program, so the speedup pools them.
@@ -131,8 +154,14 @@ class VerdictStop:
     under this repeated looking (stats.LookSchedule).
     """
 
-    def __init__(self, thresholds: Grading, identity: Identity, ci_method: str = "t", seed: int = 0,
-                 improved_level: float | None = None) -> None:
+    def __init__(
+        self,
+        thresholds: Grading,
+        identity: Identity,
+        ci_method: str = "t",
+        seed: int = 0,
+        improved_level: float | None = None,
+    ) -> None:
         self.thresholds, self.identity = thresholds, identity
         self.ci_method, self.seed = ci_method, seed
         self.improved_level = improved_level
@@ -144,9 +173,13 @@ class VerdictStop:
         verdict = opt_verdict(speedup, share, self.thresholds)
         if verdict == INCONCLUSIVE:
             return None
-        strict = verdict_ratios(m, self.identity, self.ci_method, self.seed, self.improved_level or level)[0]
+        strict = verdict_ratios(
+            m, self.identity, self.ci_method, self.seed, self.improved_level or level
+        )[0]
         improved_known = strict.low > IMPROVED_MARGIN or strict.high < IMPROVED_MARGIN
-        if not improved_known and not (verdict == FAIL and speedup.high < self.thresholds.min_speedup):
+        if not improved_known and not (
+            verdict == FAIL and speedup.high < self.thresholds.min_speedup
+        ):
             return None
         return f"verdict settled ({verdict}: speedup {speedup.fmt()}, share {share.fmt()})"
 
@@ -187,8 +220,13 @@ def grade(
     guard_info = {"ran": guard.ran, "passed": guard.passed, "detail": guard.detail}
     if BASE in m.failures or EXPERT in m.failures:
         which = BASE if BASE in m.failures else EXPERT
-        g = failed(f"{which} variant failed: {m.failures[which]}", applied=True, built=True,
-                   apply_method=build.apply_method, flags=["reference_failed"])
+        g = failed(
+            f"{which} variant failed: {m.failures[which]}",
+            applied=True,
+            built=True,
+            apply_method=build.apply_method,
+            flags=["reference_failed"],
+        )
         g.guard = guard_info
         return g
     expert = ratio(BASE, EXPERT, hidden)
@@ -212,10 +250,20 @@ def grade(
     speedup, share, _ = verdict_ratios(m, identity, ci_method, seed, level)
     g = Grade(
         # One definition of correct (README): every result equals base's AND the guard tests pass.
-        applied=True, built=True, correct=bool(correctness.correct) and guard.passed is not False,
-        improved=False, opt=FAIL, opt_gso=False,
-        reason="", apply_method=build.apply_method, correct_detail=correctness.detail, guard=guard_info,
-        speedup=speedup, expert_speedup=expert, share_of_expert=share, hidden_speedup=speedup,
+        applied=True,
+        built=True,
+        correct=bool(correctness.correct) and guard.passed is not False,
+        improved=False,
+        opt=FAIL,
+        opt_gso=False,
+        reason="",
+        apply_method=build.apply_method,
+        correct_detail=correctness.detail,
+        guard=guard_info,
+        speedup=speedup,
+        expert_speedup=expert,
+        share_of_expert=share,
+        hidden_speedup=speedup,
         measured_speedup=measured if identical_to_base else None,
     )
     for name in [w.name for w in m.workloads]:
@@ -232,8 +280,12 @@ def grade(
         expert_visible = ratio(BASE, EXPERT, visible)
         gap = g.visible_speedup.estimate / max(speedup.estimate, 1e-9)
         expert_gap = expert_visible.estimate / max(expert.estimate, 1e-9)
-        if (not identical_to_expert and not identical_to_base and g.visible_speedup.low > speedup.high
-                and gap > OVERFIT_FACTOR * max(expert_gap, 1.0)):
+        if (
+            not identical_to_expert
+            and not identical_to_base
+            and g.visible_speedup.low > speedup.high
+            and gap > OVERFIT_FACTOR * max(expert_gap, 1.0)
+        ):
             flags.append("overfit")
     g.cold_speedup = m.cold_ratio(BASE, CANDIDATE, hidden, ci_method, seed, level)
     expert_cold = m.cold_ratio(BASE, EXPERT, hidden, ci_method, seed, level)
@@ -250,9 +302,15 @@ def grade(
             flags.append("noisy")
     if m.voided_blocks:
         flags.append("integrity")
-    deferred = {w.name: extra for w in m.workloads
-                if (extra := m.median_of(CANDIDATE, w.name, "encode_s") - m.median_of(BASE, w.name, "encode_s"))
-                > DEFERRED_SHARE * m.median_of(BASE, w.name, "figure")}
+    deferred = {
+        w.name: extra
+        for w in m.workloads
+        if (
+            extra := m.median_of(CANDIDATE, w.name, "encode_s")
+            - m.median_of(BASE, w.name, "encode_s")
+        )
+        > DEFERRED_SHARE * m.median_of(BASE, w.name, "figure")
+    }
     if deferred:
         flags.append("deferred_work")
     if m.contended():
@@ -276,18 +334,26 @@ def grade(
         g.reason = f"not correct: guard tests failed: {guard.detail}"
         return g
     # ``improved`` is a claim of its own, decided at its own (stricter) level.
-    g.improved = verdict_ratios(m, identity, ci_method, seed, improved_level or level)[0].above(IMPROVED_MARGIN)
-    g.opt_gso = speedup.estimate >= thresholds.min_speedup and share.estimate >= thresholds.expert_share
+    g.improved = verdict_ratios(m, identity, ci_method, seed, improved_level or level)[0].above(
+        IMPROVED_MARGIN
+    )
+    g.opt_gso = (
+        speedup.estimate >= thresholds.min_speedup and share.estimate >= thresholds.expert_share
+    )
     g.opt = opt_verdict(speedup, share, thresholds)
     if g.opt == PASS and "deferred_work" in flags:
         g.opt = INCONCLUSIVE
         name, extra = max(deferred.items(), key=lambda kv: kv[1])
-        g.reason = (f"speedup {speedup.fmt()} would pass, but reading the candidate's results of {name} takes "
-                    f"{extra * 1e3:.2g} ms a call more than base's: work deferred out of the timed call")
+        g.reason = (
+            f"speedup {speedup.fmt()} would pass, but reading the candidate's results of {name} takes "
+            f"{extra * 1e3:.2g} ms a call more than base's: work deferred out of the timed call"
+        )
         return g
     if g.opt == PASS:
-        g.reason = (f"speedup {speedup.fmt()} clears {thresholds.min_speedup}x and "
-                    f"{share.low:.0%} of the expert's clears {thresholds.expert_share:.0%}")
+        g.reason = (
+            f"speedup {speedup.fmt()} clears {thresholds.min_speedup}x and "
+            f"{share.low:.0%} of the expert's clears {thresholds.expert_share:.0%}"
+        )
     elif g.opt == FAIL:
         if speedup.high < thresholds.min_speedup:
             g.reason = f"speedup {speedup.fmt()} below {thresholds.min_speedup}x"

@@ -31,7 +31,10 @@ def _blob_id(data: bytes) -> str:
 
 
 def _is_test_path(path: str, test_paths: list[str]) -> bool:
-    return any(path == t or path.startswith(t.rstrip("/") + "/") or fnmatch.fnmatch(path, t) for t in test_paths)
+    return any(
+        path == t or path.startswith(t.rstrip("/") + "/") or fnmatch.fnmatch(path, t)
+        for t in test_paths
+    )
 
 
 def tree_blobs(tree: Path, test_paths: list[str]) -> dict[str, str]:
@@ -55,8 +58,9 @@ def _patched(base: Path, dest: Path, patch: str) -> bool:
     return True
 
 
-def source_identity(git_dir: Path, base_commit: str, opt_commit: str, patch: str,
-                    test_paths: list[str]) -> str | None:
+def source_identity(
+    git_dir: Path, base_commit: str, opt_commit: str, patch: str, test_paths: list[str]
+) -> str | None:
     """``"base"`` when ``patch`` changes no non-test file, ``"expert"`` when base + ``patch`` has
     exactly the expert's non-test files, else None; base is exported once for both questions.
 
@@ -84,13 +88,15 @@ def source_identity(git_dir: Path, base_commit: str, opt_commit: str, patch: str
         shutil.rmtree(work, ignore_errors=True)
 
 
-def same_source_as_expert(git_dir: Path, base_commit: str, opt_commit: str, patch: str,
-                          test_paths: list[str]) -> bool:
+def same_source_as_expert(
+    git_dir: Path, base_commit: str, opt_commit: str, patch: str, test_paths: list[str]
+) -> bool:
     """True when base + ``patch`` has exactly the expert's non-test files."""
     return source_identity(git_dir, base_commit, opt_commit, patch, test_paths) == "expert"
 
 
-def same_source_as_base(git_dir: Path, base_commit: str, opt_commit: str, patch: str,
-                        test_paths: list[str]) -> bool:
+def same_source_as_base(
+    git_dir: Path, base_commit: str, opt_commit: str, patch: str, test_paths: list[str]
+) -> bool:
     """True when ``patch`` changes no non-test file of base (an empty or tests-only patch)."""
     return source_identity(git_dir, base_commit, opt_commit, patch, test_paths) == "base"

@@ -85,14 +85,31 @@ def apply_patch(patch: str, tree: Path, extra_protected: tuple[str, ...] = ()) -
     env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tree.parent), "LC_ALL": "C"}
     attempts = [
         ("git apply", ["git", "apply", "--whitespace=nowarn", "-p1"]),
-        ("git apply --ignore-whitespace", ["git", "apply", "--ignore-whitespace", "--whitespace=nowarn", "-p1"]),
-        ("patch --fuzz=2", ["patch", "--batch", "--forward", "-p1", "--fuzz=2", "--no-backup-if-mismatch", "-r", "-"]),
+        (
+            "git apply --ignore-whitespace",
+            ["git", "apply", "--ignore-whitespace", "--whitespace=nowarn", "-p1"],
+        ),
+        (
+            "patch --fuzz=2",
+            [
+                "patch",
+                "--batch",
+                "--forward",
+                "-p1",
+                "--fuzz=2",
+                "--no-backup-if-mismatch",
+                "-r",
+                "-",
+            ],
+        ),
     ]
     logs = []
     for name, cmd in attempts:
         check_cmd = [*cmd[:2], "--check", *cmd[2:]] if cmd[0] == "git" else [*cmd, "--dry-run"]
         try:
-            probe = subprocess.run(check_cmd, cwd=tree, input=patch.encode(), capture_output=True, env=env, timeout=120)
+            probe = subprocess.run(
+                check_cmd, cwd=tree, input=patch.encode(), capture_output=True, env=env, timeout=120
+            )
         except FileNotFoundError:
             logs.append(f"{name}: {cmd[0]} is not installed")
             continue
@@ -100,7 +117,9 @@ def apply_patch(patch: str, tree: Path, extra_protected: tuple[str, ...] = ()) -
         logs.append(f"$ {' '.join(check_cmd)}\n{out}")
         if probe.returncode != 0:
             continue
-        done = subprocess.run(cmd, cwd=tree, input=patch.encode(), capture_output=True, env=env, timeout=120)
+        done = subprocess.run(
+            cmd, cwd=tree, input=patch.encode(), capture_output=True, env=env, timeout=120
+        )
         out = (done.stdout + done.stderr).decode(errors="replace").strip()
         logs.append(f"$ {' '.join(cmd)}\n{out}")
         if done.returncode == 0:

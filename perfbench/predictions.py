@@ -18,8 +18,13 @@ EMPTY = "empty"
 log = logging.getLogger(__name__)
 
 
-def load_predictions(spec: str, dataset: Dataset, instance_ids: list[str] | None = None, *,
-                     strict_patches: bool = False) -> list[Prediction]:
+def load_predictions(
+    spec: str,
+    dataset: Dataset,
+    instance_ids: list[str] | None = None,
+    *,
+    strict_patches: bool = False,
+) -> list[Prediction]:
     """Predictions from a file, or the ``gold`` (expert patch) / ``empty`` (null patch) controls.
 
     Every prediction must name an instance of ``dataset``; an instance may have
@@ -49,19 +54,32 @@ def load_predictions(spec: str, dataset: Dataset, instance_ids: list[str] | None
             )
         key = (pred.model_name_or_path, pred.instance_id)
         if key in seen:
-            raise InputError(f"second prediction for {pred.instance_id!r} by the same model", source=path, line=line)
+            raise InputError(
+                f"second prediction for {pred.instance_id!r} by the same model",
+                source=path,
+                line=line,
+            )
         seen.add(key)
         if pred.model_patch.strip():
             try:
                 check_patch(pred.model_patch)
             except PatchError as exc:
                 if strict_patches:
-                    raise InputError(f"{exc} (without --strict-patches it is graded as not applied)",
-                                     source=path, line=line, field="model_patch") from None
+                    raise InputError(
+                        f"{exc} (without --strict-patches it is graded as not applied)",
+                        source=path,
+                        line=line,
+                        field="model_patch",
+                    ) from None
                 if pred.instance_id in wanted:
                     where = f"{path}, line {line}" if line is not None else str(path)
-                    log.warning("%s (%s): model_patch is refused, graded as not applied: %s (%s)",
-                                pred.instance_id, pred.model_name_or_path, exc, where)
+                    log.warning(
+                        "%s (%s): model_patch is refused, graded as not applied: %s (%s)",
+                        pred.instance_id,
+                        pred.model_name_or_path,
+                        exc,
+                        where,
+                    )
     return [p for _, p in preds if p.instance_id in wanted]
 
 
@@ -113,7 +131,9 @@ def _from_json(data: Any, src: str) -> list[tuple[int | None, Prediction]]:
                 rec = {"instance_id": key, **rec}
             items.append((None, rec))
     else:
-        raise InputError("expected a list of predictions or an object keyed by instance id", source=src)
+        raise InputError(
+            "expected a list of predictions or an object keyed by instance id", source=src
+        )
     if not items:
         raise InputError("predictions file holds no records", source=src)
     out = []

@@ -53,14 +53,18 @@ def read_samples(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def suites(report: dict[str, Any], samples: list[dict[str, Any]], prefix: str = "") -> dict[str, Any]:
+def suites(
+    report: dict[str, Any], samples: list[dict[str, Any]], prefix: str = ""
+) -> dict[str, Any]:
     """variant -> ``pyperf.BenchmarkSuite`` of one instance's samples (variants with no timed run
     left out); benchmarks are named ``prefix + workload``."""
     import pyperf
 
     meas = report.get("measurement") or {}
     machine = report.get("machine") or {}
-    workloads = {w["name"]: w for w in meas.get("workloads") or [] if isinstance(w, dict) and "name" in w}
+    workloads = {
+        w["name"]: w for w in meas.get("workloads") or [] if isinstance(w, dict) and "name" in w
+    }
     order = list(workloads) or sorted({s["workload"] for s in samples})
     loads = [x for x in meas.get("load_average") or [] if isinstance(x, (int, float)) and x >= 0]
     common: dict[str, Any] = {
@@ -70,8 +74,11 @@ def suites(report: dict[str, Any], samples: list[dict[str, Any]], prefix: str = 
         "perfbench_model": str(report.get("model", "")),
         "perfbench_instance": str(report.get("instance_id", "")),
     }
-    for key, value in (("hostname", machine.get("hostname")), ("cpu_model_name", machine.get("cpu")),
-                       ("platform", machine.get("platform"))):
+    for key, value in (
+        ("hostname", machine.get("hostname")),
+        ("cpu_model_name", machine.get("cpu")),
+        ("platform", machine.get("platform")),
+    ):
         if value:
             common[key] = str(value)
     if isinstance(machine.get("cores"), int) and machine["cores"] >= 1:
@@ -85,12 +92,17 @@ def suites(report: dict[str, Any], samples: list[dict[str, Any]], prefix: str = 
         common["perfbench_measure_seed"] = meas["seed"]
 
     out: dict[str, Any] = {}
-    variants = list(dict.fromkeys([*(meas.get("variants") or []), *(s["variant"] for s in samples)]))
+    variants = list(
+        dict.fromkeys([*(meas.get("variants") or []), *(s["variant"] for s in samples)])
+    )
     for variant in variants:
         benchmarks = []
         for name in order:
-            runs = [_run(pyperf, s, common, variant, workloads.get(name, {}), prefix + name)
-                    for s in samples if s.get("variant") == variant and s.get("workload") == name]
+            runs = [
+                _run(pyperf, s, common, variant, workloads.get(name, {}), prefix + name)
+                for s in samples
+                if s.get("variant") == variant and s.get("workload") == name
+            ]
             runs = [r for r in runs if r is not None]
             if runs:
                 benchmarks.append(pyperf.Benchmark(runs))
@@ -99,14 +111,30 @@ def suites(report: dict[str, Any], samples: list[dict[str, Any]], prefix: str = 
     return out
 
 
-def _run(pyperf: Any, s: dict[str, Any], common: dict[str, Any], variant: str,
-         workload: dict[str, Any], name: str) -> Any:
-    values = [float(t) for t in s.get("times") or [] if isinstance(t, (int, float)) and math.isfinite(t) and t > 0]
+def _run(
+    pyperf: Any,
+    s: dict[str, Any],
+    common: dict[str, Any],
+    variant: str,
+    workload: dict[str, Any],
+    name: str,
+) -> Any:
+    values = [
+        float(t)
+        for t in s.get("times") or []
+        if isinstance(t, (int, float)) and math.isfinite(t) and t > 0
+    ]
     if not s.get("ok") or not values:
         return None
     meta = dict(common)
-    meta.update({"name": name, "perfbench_variant": variant,
-                 "perfbench_block": int(s.get("block", 0)), "perfbench_position": int(s.get("position", 0))})
+    meta.update(
+        {
+            "name": name,
+            "perfbench_variant": variant,
+            "perfbench_block": int(s.get("block", 0)),
+            "perfbench_position": int(s.get("position", 0)),
+        }
+    )
     if int(s.get("loops") or 0) >= 1:
         meta["loops"] = int(s["loops"])
     if isinstance(workload.get("seed"), int):
@@ -157,7 +185,12 @@ def export_on_record(instance_dir: Path, report: dict[str, Any]) -> None:
     try:
         export_instance(instance_dir, report)
     except Exception as exc:  # the pyperf files are a view; the report is what counts
-        log.warning("%s: pyperf files not written: %s: %s", report.get("instance_id"), type(exc).__name__, exc)
+        log.warning(
+            "%s: pyperf files not written: %s: %s",
+            report.get("instance_id"),
+            type(exc).__name__,
+            exc,
+        )
 
 
 def instance_dirs(root: Path) -> Iterator[Path]:

@@ -42,7 +42,14 @@ class _Reader:
     def error(self, name: str, message: str) -> InputError:
         return InputError(message, source=self.source, line=self.line, field=self.prefix + name)
 
-    def get(self, name: str, types: type | tuple[type, ...], *, required: bool = False, default: Any = None) -> Any:
+    def get(
+        self,
+        name: str,
+        types: type | tuple[type, ...],
+        *,
+        required: bool = False,
+        default: Any = None,
+    ) -> Any:
         if name not in self.data or self.data[name] is None:
             if required:
                 raise self.error(name, "missing required field")
@@ -51,7 +58,9 @@ class _Reader:
         if types is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, types) or (isinstance(value, bool) and types in (int, float)):
-            expected = types.__name__ if isinstance(types, type) else "/".join(t.__name__ for t in types)
+            expected = (
+                types.__name__ if isinstance(types, type) else "/".join(t.__name__ for t in types)
+            )
             raise self.error(name, f"expected {expected}, got {type(value).__name__}")
         return value
 
@@ -105,12 +114,16 @@ class Workload:
             return self.source
         assert self.path is not None
         if base_dir is None:
-            raise InputError(f"workload {self.name!r} has a relative path but no folder to resolve it")
+            raise InputError(
+                f"workload {self.name!r} has a relative path but no folder to resolve it"
+            )
         path = base_dir / self.path
         try:
             return path.read_text()
         except OSError as exc:
-            raise InputError(f"cannot read workload {self.name!r}: {exc.strerror}", source=path) from exc
+            raise InputError(
+                f"cannot read workload {self.name!r}: {exc.strerror}", source=path
+            ) from exc
 
 
 @dataclass(frozen=True)
@@ -207,7 +220,9 @@ class Instance:
         r = _Reader(data, source=src, line=line)
         instance_id = r.get("instance_id", str, required=True)
         if not INSTANCE_ID_RE.match(instance_id):
-            raise r.error("instance_id", f"{instance_id!r} is not of the form owner__name-<hex of opt_commit>")
+            raise r.error(
+                "instance_id", f"{instance_id!r} is not of the form owner__name-<hex of opt_commit>"
+            )
         repo = r.get("repo", str, required=True)
         if repo.count("/") != 1:
             raise r.error("repo", f"{repo!r} is not of the form owner/name")
@@ -234,7 +249,9 @@ class Instance:
             guard_tests=r.str_list("guard_tests"),
             test_command=r.get("test_command", str, default=cls.test_command),
             test_paths=r.str_list("test_paths") if "test_paths" in data else ["tests"],
-            grading=Grading.from_dict(r.sub("grading")) if data.get("grading") is not None else Grading(),
+            grading=Grading.from_dict(r.sub("grading"))
+            if data.get("grading") is not None
+            else Grading(),
             validation=r.get("validation", dict, default={}),
             hidden_seed=r.get("hidden_seed", int),
             metadata=r.get("metadata", dict, default={}),
@@ -278,7 +295,9 @@ class Prediction:
     model_patch: str
 
     @classmethod
-    def from_dict(cls, data: Any, *, source: str | None = None, line: int | None = None) -> Prediction:
+    def from_dict(
+        cls, data: Any, *, source: str | None = None, line: int | None = None
+    ) -> Prediction:
         r = _Reader(data, source=source, line=line)
         patch = r.get("model_patch", str, required="model_patch" not in data)
         return cls(

@@ -63,7 +63,9 @@ class Report:
     # -- how it was measured
     sandbox: dict[str, Any] = field(default_factory=dict)  #: backend, isolation, what was protected
     builds: dict[str, Any] = field(default_factory=dict)  #: per variant: ok, seconds, cached, log
-    measurement: dict[str, Any] = field(default_factory=dict)  #: blocks, stop reason, looks, CI level, ...
+    measurement: dict[str, Any] = field(
+        default_factory=dict
+    )  #: blocks, stop reason, looks, CI level, ...
     seconds: float = 0.0  #: wall time of the whole evaluation
     executor: dict[str, Any] | None = None  #: where and when a cluster task ran it
     # -- evaluation errors (status ``error``)
@@ -83,21 +85,32 @@ class Report:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - set(fields))
         if unknown:
-            raise InputError("field not in the report schema (perfbench/report.py)", source=source,
-                             field=unknown[0])
+            raise InputError(
+                "field not in the report schema (perfbench/report.py)",
+                source=source,
+                field=unknown[0],
+            )
         for name, f in fields.items():
             if name not in data:
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                     raise InputError("missing required field", source=source, field=name)
                 continue
             if not _fits(data[name], hints[name]):
-                raise InputError(f"expected {_describe(hints[name])}, got {type(data[name]).__name__}",
-                                 source=source, field=name)
+                raise InputError(
+                    f"expected {_describe(hints[name])}, got {type(data[name]).__name__}",
+                    source=source,
+                    field=name,
+                )
         if data.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION:
-            raise InputError(f"report schema {data['schema']} is not {SCHEMA_VERSION}", source=source,
-                             field="schema")
+            raise InputError(
+                f"report schema {data['schema']} is not {SCHEMA_VERSION}",
+                source=source,
+                field="schema",
+            )
         if data["status"] not in STATUSES:
-            raise InputError(f"expected one of {', '.join(STATUSES)}", source=source, field="status")
+            raise InputError(
+                f"expected one of {', '.join(STATUSES)}", source=source, field="status"
+            )
         if data["opt"] not in VERDICTS:
             raise InputError(f"expected one of {', '.join(VERDICTS)}", source=source, field="opt")
         return cls(**data)

@@ -89,7 +89,11 @@ class RunLayout:
             data = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             return None
-        return data if data.get("schema") == SCHEMA_VERSION and data.get("status") in ("done", "error") else None
+        return (
+            data
+            if data.get("schema") == SCHEMA_VERSION and data.get("status") in ("done", "error")
+            else None
+        )
 
 
 def write_timings(path: Path, samples: Iterable[dict[str, Any]]) -> None:
@@ -115,7 +119,11 @@ def aggregate(reports: list[dict[str, Any]]) -> dict[str, Any]:
     opt_fail = count(lambda r: r.get("opt") == "FAIL")
     lo, hi = stats.wilson_interval(opt_pass, n)
     speedups = [r["speedup"]["estimate"] for r in done if r.get("correct") and r.get("speedup")]
-    shares = [r["share_of_expert"]["estimate"] for r in done if r.get("correct") and r.get("share_of_expert")]
+    shares = [
+        r["share_of_expert"]["estimate"]
+        for r in done
+        if r.get("correct") and r.get("share_of_expert")
+    ]
 
     def perf_gain(r: dict[str, Any]) -> float:
         # SWE-Perf: relative runtime reduction of a correct patch, 0 for incorrect ones and slow-downs.
@@ -136,7 +144,9 @@ def aggregate(reports: list[dict[str, Any]]) -> dict[str, Any]:
         "n_instances": n,  # with a verdict: the denominator of every rate
         "n_completed": n,
         "n_errors": len(errors),
-        "errors": {str(r.get("instance_id")): r.get("error") or r.get("reason") or "" for r in errors},
+        "errors": {
+            str(r.get("instance_id")): r.get("error") or r.get("reason") or "" for r in errors
+        },
         "opt_pass": opt_pass,
         "opt_fail": opt_fail,
         "opt_inconclusive": count(lambda r: r.get("opt") == "INCONCLUSIVE"),
@@ -170,7 +180,18 @@ def _flag_counts(reports: list[dict[str, Any]]) -> dict[str, int]:
 
 def instance_line(report: dict[str, Any]) -> dict[str, Any]:
     """The short per-instance entry kept in a run summary (what the leaderboard reads)."""
-    keys = ("applied", "built", "correct", "improved", "opt", "opt_gso", "reason", "flags", "status", "error")
+    keys = (
+        "applied",
+        "built",
+        "correct",
+        "improved",
+        "opt",
+        "opt_gso",
+        "reason",
+        "flags",
+        "status",
+        "error",
+    )
     out = {k: report.get(k) for k in keys}
     for k in ("speedup", "expert_speedup", "share_of_expert", "visible_speedup"):
         est = report.get(k)

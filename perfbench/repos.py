@@ -48,8 +48,12 @@ def format_url(template: str, repo: str) -> str:
 class RepoCache:
     """Bare mirrors of repositories under ``cache_dir/repos``, fetched once and reused."""
 
-    def __init__(self, cache_dir: Path | None = None, url_template: str | None = None,
-                 overrides: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        cache_dir: Path | None = None,
+        url_template: str | None = None,
+        overrides: dict[str, str] | None = None,
+    ) -> None:
         self.cache_dir = (cache_dir or default_cache_dir()) / "repos"
         self.url_template = url_template or os.environ.get(URL_TEMPLATE_ENV) or DEFAULT_URL_TEMPLATE
         self.explicit_template = bool(url_template or os.environ.get(URL_TEMPLATE_ENV))
@@ -69,20 +73,26 @@ class RepoCache:
             if not dest.exists():
                 log.info("cloning %s from %s", repo, url)
                 tmp = dest.with_suffix(".partial")
-                _run_git(["clone", "--mirror", "--quiet", url, str(tmp)], what=f"clone {repo} from {url}")
+                _run_git(
+                    ["clone", "--mirror", "--quiet", url, str(tmp)], what=f"clone {repo} from {url}"
+                )
                 tmp.rename(dest)
             missing = [c for c in needed if not has_commit(dest, c)]
             if missing:
                 log.info("fetching %s for %d missing commits", repo, len(missing))
-                _run_git(["--git-dir", str(dest), "fetch", "--quiet", url, "+refs/*:refs/*"],
-                         what=f"fetch {repo} from {url}")
+                _run_git(
+                    ["--git-dir", str(dest), "fetch", "--quiet", url, "+refs/*:refs/*"],
+                    what=f"fetch {repo} from {url}",
+                )
                 still = [c for c in missing if not has_commit(dest, c)]
                 if still:
                     raise RepositoryError(f"{repo}: commit {still[0]} not found in {url}")
         return dest
 
 
-def _run_git(args: list[str], *, what: str, cwd: Path | None = None, input: bytes | None = None) -> bytes:
+def _run_git(
+    args: list[str], *, what: str, cwd: Path | None = None, input: bytes | None = None
+) -> bytes:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=env)
     if proc.returncode != 0:
@@ -93,18 +103,28 @@ def _run_git(args: list[str], *, what: str, cwd: Path | None = None, input: byte
 
 def has_commit(git_dir: Path, commit: str) -> bool:
     proc = subprocess.run(
-        ["git", "--git-dir", str(git_dir), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True
+        ["git", "--git-dir", str(git_dir), "cat-file", "-e", f"{commit}^{{commit}}"],
+        capture_output=True,
     )
     return proc.returncode == 0
 
 
 def resolve_commit(git_dir: Path, commit: str) -> str:
-    return _run_git(["--git-dir", str(git_dir), "rev-parse", f"{commit}^{{commit}}"], what=f"resolve {commit}").decode().strip()
+    return (
+        _run_git(
+            ["--git-dir", str(git_dir), "rev-parse", f"{commit}^{{commit}}"],
+            what=f"resolve {commit}",
+        )
+        .decode()
+        .strip()
+    )
 
 
 def export_tree(git_dir: Path, commit: str, dest: Path) -> None:
     """Write the tree of ``commit`` into ``dest`` without any git metadata."""
-    data = _run_git(["--git-dir", str(git_dir), "archive", "--format=tar", commit], what=f"export {commit}")
+    data = _run_git(
+        ["--git-dir", str(git_dir), "archive", "--format=tar", commit], what=f"export {commit}"
+    )
     dest.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(dest, filter="tar")
@@ -114,8 +134,10 @@ def export_paths(git_dir: Path, commit: str, dest: Path, paths: list[str]) -> li
     """Overwrite ``paths`` (files or folders) in ``dest`` with their content at ``commit``; returns those found."""
     found = []
     for p in paths:
-        proc = subprocess.run(["git", "--git-dir", str(git_dir), "archive", "--format=tar", commit, "--", p],
-                              capture_output=True)
+        proc = subprocess.run(
+            ["git", "--git-dir", str(git_dir), "archive", "--format=tar", commit, "--", p],
+            capture_output=True,
+        )
         if proc.returncode != 0:
             continue
         with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
@@ -132,5 +154,10 @@ def diff(git_dir: Path, base: str, opt: str) -> str:
 
 
 def commit_date(git_dir: Path, commit: str) -> str:
-    return _run_git(["--git-dir", str(git_dir), "show", "-s", "--format=%cI", commit], what=f"read {commit}").decode().strip()
-
+    return (
+        _run_git(
+            ["--git-dir", str(git_dir), "show", "-s", "--format=%cI", commit], what=f"read {commit}"
+        )
+        .decode()
+        .strip()
+    )

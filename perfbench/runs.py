@@ -59,11 +59,33 @@ log = logging.getLogger(__name__)
 RATIOS = ("speedup", "expert_speedup", "share_of_expert", "visible_speedup")
 
 COLUMNS = [
-    "run_id", "model", "instance_id", "repo", "status", "applied", "built", "correct", "improved", "opt",
+    "run_id",
+    "model",
+    "instance_id",
+    "repo",
+    "status",
+    "applied",
+    "built",
+    "correct",
+    "improved",
+    "opt",
     "opt_gso",
     *[f"{name}{suffix}" for name in RATIOS for suffix in ("", "_low", "_high")],
-    "flags", "reason", "error", "blocks", "stop_reason", "measure_seconds", "ci_level", "seconds", "apply_method",
-    "min_speedup", "min_share", "backend", "perfbench_version", "created_at", "path",
+    "flags",
+    "reason",
+    "error",
+    "blocks",
+    "stop_reason",
+    "measure_seconds",
+    "ci_level",
+    "seconds",
+    "apply_method",
+    "min_speedup",
+    "min_share",
+    "backend",
+    "perfbench_version",
+    "created_at",
+    "path",
 ]
 
 
@@ -108,7 +130,11 @@ def report_row(report: dict[str, Any], path: Path | None = None) -> dict[str, An
 
 
 def _num(value: Any) -> float:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")
+    return (
+        float(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+        else float("nan")
+    )
 
 
 def load_run(path: str | Path) -> Any:
@@ -126,7 +152,9 @@ def load_run(path: str | Path) -> Any:
     root = Path(path)
     if not root.is_dir():
         raise InputError(f"run folder not found: {root}")
-    files = [root / REPORT_FILE] if (root / REPORT_FILE).is_file() else sorted(root.rglob(REPORT_FILE))
+    files = (
+        [root / REPORT_FILE] if (root / REPORT_FILE).is_file() else sorted(root.rglob(REPORT_FILE))
+    )
     rows = []
     for file in files:
         try:
@@ -141,4 +169,6 @@ def load_run(path: str | Path) -> Any:
     frame["blocks"] = frame["blocks"].astype("Int64")
     for col in ("applied", "built", "correct", "improved", "opt_gso"):
         frame[col] = frame[col].astype(bool)
-    return frame.sort_values(["run_id", "model", "instance_id"], kind="stable").reset_index(drop=True)
+    return frame.sort_values(["run_id", "model", "instance_id"], kind="stable").reset_index(
+        drop=True
+    )

@@ -31,4 +31,6 @@ def workload_seed(eval_seed: int, instance: Instance, workload: Workload) -> int
 
 def seed_digest(eval_seed: int, instance: Instance) -> str:
     """A fingerprint of the seed the hidden workloads were validated with (the seed itself stays secret)."""
-    return hashlib.sha256(f"perfbench-seed:{release_seed(eval_seed, instance)}".encode()).hexdigest()[:12]
+    return hashlib.sha256(
+        f"perfbench-seed:{release_seed(eval_seed, instance)}".encode()
+    ).hexdigest()[:12]

@@ -40,7 +40,9 @@ def repo_cache_for(dataset: Dataset, config: EvalConfig) -> repos.RepoCache:
     return repos.RepoCache(config.cache_dir, config.url_template, overrides)
 
 
-def ensure_expert_patches(dataset: Dataset, cache: repos.RepoCache, instances: list[Instance]) -> None:
+def ensure_expert_patches(
+    dataset: Dataset, cache: repos.RepoCache, instances: list[Instance]
+) -> None:
     """Derive missing expert patches from the repositories (datasets may store only commits)."""
     for inst in instances:
         if inst.expert_patch:
@@ -55,8 +57,16 @@ class InstanceSession:
     Use as a context manager; ``purpose`` names the work folder (``eval``, ``validate``).
     """
 
-    def __init__(self, dataset: Dataset, inst: Instance, config: EvalConfig, *, log_dir: Path,
-                 events: Events | None = None, purpose: str = "eval") -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        inst: Instance,
+        config: EvalConfig,
+        *,
+        log_dir: Path,
+        events: Events | None = None,
+        purpose: str = "eval",
+    ) -> None:
         self.dataset = dataset
         self.inst = inst
         self.config = config
@@ -73,16 +83,34 @@ class InstanceSession:
     def __enter__(self) -> InstanceSession:
         cfg = self.config
         self.events.stage("fetching repository")
-        self.mirror = self.cache.mirror(self.inst.repo, (self.inst.base_commit, self.inst.opt_commit))
-        work_dir = cfg.cache_dir / "work" / f"{self.purpose}-{cfg.run_id}-{os.getpid()}" / self.inst.instance_id
+        self.mirror = self.cache.mirror(
+            self.inst.repo, (self.inst.base_commit, self.inst.opt_commit)
+        )
+        work_dir = (
+            cfg.cache_dir
+            / "work"
+            / f"{self.purpose}-{cfg.run_id}-{os.getpid()}"
+            / self.inst.instance_id
+        )
         hide = [p for p in (self.dataset.root, cfg.runs_dir.resolve()) if p is not None]
-        self._backend = make_backend(cfg.backend, self.inst, work_dir=work_dir, log_dir=self.log_dir,
-                                     cache_dir=cfg.cache_dir, hide=hide, options=cfg.backend_options)
+        self._backend = make_backend(
+            cfg.backend,
+            self.inst,
+            work_dir=work_dir,
+            log_dir=self.log_dir,
+            cache_dir=cfg.cache_dir,
+            hide=hide,
+            options=cfg.backend_options,
+        )
         self._backend.__enter__()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._backend is not None:
             self._backend.close()
 
@@ -97,19 +125,31 @@ class InstanceSession:
     @property
     def guard_limits(self) -> Limits:
         lim = self.config.limits
-        return Limits(timeout_s=GUARD_TIMEOUT_S, memory_mb=lim.memory_mb, max_procs=lim.max_procs, cpus=lim.cpus)
+        return Limits(
+            timeout_s=GUARD_TIMEOUT_S,
+            memory_mb=lim.memory_mb,
+            max_procs=lim.max_procs,
+            cpus=lim.cpus,
+        )
 
     @property
     def judge_limits(self) -> Limits:
         lim = self.config.limits
-        return Limits(timeout_s=JUDGE_TIMEOUT_S, memory_mb=lim.memory_mb, max_procs=lim.max_procs, cpus=lim.cpus)
+        return Limits(
+            timeout_s=JUDGE_TIMEOUT_S,
+            memory_mb=lim.memory_mb,
+            max_procs=lim.max_procs,
+            cpus=lim.cpus,
+        )
 
     # ---- building -------------------------------------------------------
 
     def build_references(self) -> dict[str, VariantBuild]:
         """Build base and expert (cached); parallel sessions on one machine take turns."""
         self.events.stage("building base and expert")
-        lock = self.config.cache_dir / "locks" / f"reference-{self.inst.repo.replace('/', '__')}.lock"
+        lock = (
+            self.config.cache_dir / "locks" / f"reference-{self.inst.repo.replace('/', '__')}.lock"
+        )
         assert self.mirror is not None
         with file_lock(lock):
             return self.backend.prepare_reference(self.mirror)
@@ -121,17 +161,24 @@ class InstanceSession:
     def install_workloads(self) -> list[TimedWorkload]:
         """Place the workloads in the sandbox, each with the seed it is timed at."""
         inst = self.inst
-        paths = self.backend.install_workloads({w.name: inst.workload_source(w) for w in inst.workloads})
-        self.workloads = [TimedWorkload(w.name, paths[w.name], workload_seed(self.dataset.eval_seed, inst, w),
-                                        w.visible) for w in inst.workloads]
+        paths = self.backend.install_workloads(
+            {w.name: inst.workload_source(w) for w in inst.workloads}
+        )
+        self.workloads = [
+            TimedWorkload(
+                w.name, paths[w.name], workload_seed(self.dataset.eval_seed, inst, w), w.visible
+            )
+            for w in inst.workloads
+        ]
         return self.workloads
 
     # ---- checking -------------------------------------------------------
 
     def guard_tests(self, variant: str = CANDIDATE, log_name: str = "tests.log") -> GuardResult:
         self.events.stage("guard tests")
-        return run_guard_tests(self.backend, self.inst.guard_tests, self.guard_limits, self.log_dir / log_name,
-                               variant)
+        return run_guard_tests(
+            self.backend, self.inst.guard_tests, self.guard_limits, self.log_dir / log_name, variant
+        )
 
     def compare(self, m: Measurement, variant: str) -> CorrectnessResult:
         """Whether ``variant``'s results equal base's (judged in a process of its own)."""
@@ -139,16 +186,29 @@ class InstanceSession:
 
     # ---- measuring ------------------------------------------------------
 
-    def measure(self, variants: list[str], *, stop: StopRule | None = None, check: CheckFn | None = None,
-                timings: str = "timings.jsonl") -> Measurement:
+    def measure(
+        self,
+        variants: list[str],
+        *,
+        stop: StopRule | None = None,
+        check: CheckFn | None = None,
+        timings: str = "timings.jsonl",
+    ) -> Measurement:
         """Run the protocol on ``variants`` and write its per-process timings beside the logs."""
         if not self.workloads:
             self.install_workloads()
         if hasattr(self.backend, "snapshot"):
             self.backend.snapshot()
         self.events.stage("measuring")
-        protocol = Protocol(self.backend, self.workloads, self.config.measure, self.config.limits,
-                            progress=self.events.block, stop=stop, check=check)
+        protocol = Protocol(
+            self.backend,
+            self.workloads,
+            self.config.measure,
+            self.config.limits,
+            progress=self.events.block,
+            stop=stop,
+            check=check,
+        )
         m = protocol.measure(variants)
         write_timings(self.log_dir / timings, m.samples_table())
         return m

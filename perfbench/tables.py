@@ -89,7 +89,9 @@ def _overhead(n_cols: int, tight: bool) -> int:
     return 2 * n_cols - 2 if tight else 3 * n_cols + 1
 
 
-def fitted_table(title: str, layouts: Sequence[Sequence[Col]], width: int, narrow_title: str = "") -> Table:
+def fitted_table(
+    title: str, layouts: Sequence[Sequence[Col]], width: int, narrow_title: str = ""
+) -> Table:
     """The first layout that fits ``width``, one line per row; the last layout is drawn without
     borders (tight) and taken when none fits.
 
@@ -116,8 +118,13 @@ def fitted_table(title: str, layouts: Sequence[Sequence[Col]], width: int, narro
     if tight:
         table.box, table.pad_edge, table.show_edge = None, False, False
     for col in chosen:
-        table.add_column(col.header, no_wrap=True, overflow="ellipsis", justify=col.justify,  # type: ignore[arg-type]
-                         max_width=room if col.elastic else None)
+        table.add_column(
+            col.header,
+            no_wrap=True,
+            overflow="ellipsis",
+            justify=col.justify,  # type: ignore[arg-type]
+            max_width=room if col.elastic else None,
+        )
     for i in range(len(chosen[0].cells) if chosen else 0):
         table.add_row(*[c.cells[i] for c in chosen])
     return table
@@ -135,14 +142,33 @@ def summary_table(summary: dict[str, Any], width: int = LOG_WIDTH, full: bool = 
     one (instance, verdict, speedup, expert, share, notes), then a narrow one.
     """
     agg = summary["aggregates"]
-    rate = (f"opt {agg['opt_pass']}/{agg['n_instances']} "
-            f"({agg['opt_rate']:.0%}, 95% CI {agg['opt_rate_ci'][0]:.0%}-{agg['opt_rate_ci'][1]:.0%})")
+    rate = (
+        f"opt {agg['opt_pass']}/{agg['n_instances']} "
+        f"({agg['opt_rate']:.0%}, 95% CI {agg['opt_rate_ci'][0]:.0%}-{agg['opt_rate_ci'][1]:.0%})"
+    )
     who = f"{escape(str(summary['model']))} on {escape(str(summary['dataset']))}"
     title, narrow_title = f"{who}: {rate}", f"{rate}: {who}"
     items = sorted(summary["instances"].items())
-    cells: dict[str, list[str]] = {k: [] for k in (
-        "iid", "short", "applied", "correct", "improved", "speedup", "speedup_s", "expert", "expert_s",
-        "share", "share_s", "opt", "gso", "blocks", "notes")}
+    cells: dict[str, list[str]] = {
+        k: []
+        for k in (
+            "iid",
+            "short",
+            "applied",
+            "correct",
+            "improved",
+            "speedup",
+            "speedup_s",
+            "expert",
+            "expert_s",
+            "share",
+            "share_s",
+            "opt",
+            "gso",
+            "blocks",
+            "notes",
+        )
+    }
     for iid, line in items:
         verdict = line.get("opt") or "-"
         share = line.get("share_of_expert")
@@ -158,26 +184,52 @@ def summary_table(summary: dict[str, Any], width: int = LOG_WIDTH, full: bool = 
         cells["speedup"].append(fmt_ci(line.get("speedup"), line.get("speedup_ci")))
         cells["speedup_s"].append(fmt_ci_short(line.get("speedup"), line.get("speedup_ci")))
         cells["expert"].append(fmt_ci(line.get("expert_speedup"), line.get("expert_speedup_ci")))
-        cells["expert_s"].append("-" if line.get("expert_speedup") is None else f"{line['expert_speedup']:.3g}x")
-        cells["share"].append("-" if share is None else (
-            f"{share:.0%} [{share_ci[0]:.0%}, {share_ci[1]:.0%}]" if share_ci and None not in share_ci
-            else f"{share:.0%}"))
+        cells["expert_s"].append(
+            "-" if line.get("expert_speedup") is None else f"{line['expert_speedup']:.3g}x"
+        )
+        cells["share"].append(
+            "-"
+            if share is None
+            else (
+                f"{share:.0%} [{share_ci[0]:.0%}, {share_ci[1]:.0%}]"
+                if share_ci and None not in share_ci
+                else f"{share:.0%}"
+            )
+        )
         cells["share_s"].append("-" if share is None else f"{share:.0%}")
         cells["opt"].append(f"[{VERDICT_STYLE.get(verdict, '')}]{escape(verdict)}[/]")
         cells["gso"].append("pass" if line.get("opt_gso") else "fail")
         cells["blocks"].append(str(line.get("blocks") or "-"))
         cells["notes"].append(escape(" ".join(notes.split())[:160]))
     c = cells
-    full_layout = [Col("instance", c["iid"]), Col("applied", c["applied"]), Col("correct", c["correct"]),
-                   Col("improved", c["improved"]), Col("speedup [CI]", c["speedup"]),
-                   Col("expert [CI]", c["expert"]), Col("share of expert", c["share"]), Col("opt", c["opt"]),
-                   Col("GSO", c["gso"]), Col("blocks", c["blocks"], justify="right"),
-                   Col("flags / reason", c["notes"], elastic=True)]
-    compact = [Col("instance", c["iid"]), Col("opt", c["opt"]), Col("speedup [CI]", c["speedup_s"]),
-               Col("expert", c["expert_s"], justify="right"), Col("share", c["share_s"], justify="right"),
-               Col("flags / reason", c["notes"], elastic=True)]
-    narrow = [Col("instance", c["short"]), Col("opt", c["opt"]), Col("speedup [CI]", c["speedup_s"]),
-              Col("share", c["share_s"], justify="right"), Col("notes", c["notes"], elastic=True)]
+    full_layout = [
+        Col("instance", c["iid"]),
+        Col("applied", c["applied"]),
+        Col("correct", c["correct"]),
+        Col("improved", c["improved"]),
+        Col("speedup [CI]", c["speedup"]),
+        Col("expert [CI]", c["expert"]),
+        Col("share of expert", c["share"]),
+        Col("opt", c["opt"]),
+        Col("GSO", c["gso"]),
+        Col("blocks", c["blocks"], justify="right"),
+        Col("flags / reason", c["notes"], elastic=True),
+    ]
+    compact = [
+        Col("instance", c["iid"]),
+        Col("opt", c["opt"]),
+        Col("speedup [CI]", c["speedup_s"]),
+        Col("expert", c["expert_s"], justify="right"),
+        Col("share", c["share_s"], justify="right"),
+        Col("flags / reason", c["notes"], elastic=True),
+    ]
+    narrow = [
+        Col("instance", c["short"]),
+        Col("opt", c["opt"]),
+        Col("speedup [CI]", c["speedup_s"]),
+        Col("share", c["share_s"], justify="right"),
+        Col("notes", c["notes"], elastic=True),
+    ]
     layouts = [full_layout, compact, narrow] if full else [compact, narrow]
     return fitted_table(title, layouts, width, narrow_title)
 
@@ -193,9 +245,11 @@ def aggregates_line(summary: dict[str, Any]) -> str:
     gm = a.get("geomean_speedup")
     sr = a.get("speedup_ratio")
     ratio = f"{sr:.2f}" if sr else "-"
-    return (f"apply {a['apply_rate']:.0%} · correct {a['correct_rate']:.0%} · improved {a['improved_rate']:.0%} · "
-            f"GSO opt {a['gso_opt_rate']:.0%} · perf gain {a['perf_gain']:.1%} · speedup ratio {ratio}"
-            + (f" · geomean speedup {gm:.2f}x" if gm else ""))
+    return (
+        f"apply {a['apply_rate']:.0%} · correct {a['correct_rate']:.0%} · improved {a['improved_rate']:.0%} · "
+        f"GSO opt {a['gso_opt_rate']:.0%} · perf gain {a['perf_gain']:.1%} · speedup ratio {ratio}"
+        + (f" · geomean speedup {gm:.2f}x" if gm else "")
+    )
 
 
 # ---- progress ---------------------------------------------------------------
@@ -246,15 +300,30 @@ class LineProgress:
     def stop(self) -> None:
         pass
 
-    def add_task(self, description: str, total: float | None = 100.0, completed: float = 0,
-                 visible: bool = True, **fields: Any) -> TaskID:
+    def add_task(
+        self,
+        description: str,
+        total: float | None = 100.0,
+        completed: float = 0,
+        visible: bool = True,
+        **fields: Any,
+    ) -> TaskID:
         task_id = TaskID(len(self.tasks))
         self.tasks[task_id] = _LineTask(description, total, completed, visible, dict(fields))
         return task_id
 
-    def update(self, task_id: TaskID, *, total: float | None = None, completed: float | None = None,
-               advance: float | None = None, description: str | None = None, visible: bool | None = None,
-               refresh: bool = False, **fields: Any) -> None:
+    def update(
+        self,
+        task_id: TaskID,
+        *,
+        total: float | None = None,
+        completed: float | None = None,
+        advance: float | None = None,
+        description: str | None = None,
+        visible: bool | None = None,
+        refresh: bool = False,
+        **fields: Any,
+    ) -> None:
         task = self.tasks[task_id]
         forced = refresh  # refresh=True: print this state now
         if description is not None and description != task.description:
@@ -274,8 +343,16 @@ class LineProgress:
     def advance(self, task_id: TaskID, advance: float = 1) -> None:
         self.update(task_id, advance=advance)
 
-    def reset(self, task_id: TaskID, *, total: float | None = None, completed: int = 0,
-              visible: bool | None = None, description: str | None = None, **fields: Any) -> None:
+    def reset(
+        self,
+        task_id: TaskID,
+        *,
+        total: float | None = None,
+        completed: int = 0,
+        visible: bool | None = None,
+        description: str | None = None,
+        **fields: Any,
+    ) -> None:
         task = self.tasks[task_id]
         task.completed, task.printed, task.last = completed, (), time.monotonic()
         if total is not None:
@@ -296,11 +373,19 @@ class LineProgress:
         done = task.total is not None and task.completed >= task.total
         if not (forced or done or now - task.last >= self.interval):
             return
-        count = "" if not task.completed else (
-            f" {task.completed:g}/{task.total:g}" if task.total else f" {task.completed:g}")
+        count = (
+            ""
+            if not task.completed
+            else (f" {task.completed:g}/{task.total:g}" if task.total else f" {task.completed:g}")
+        )
         elapsed = int(now - self.t0)
-        self.console.print(f"[{elapsed // 60}:{elapsed % 60:02d}] {task.description}{count}"
-                           + (f" {note}" if note else ""), markup=False, highlight=False, soft_wrap=True)
+        self.console.print(
+            f"[{elapsed // 60}:{elapsed % 60:02d}] {task.description}{count}"
+            + (f" {note}" if note else ""),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         task.printed, task.last = state, now
 
 
@@ -308,8 +393,16 @@ def make_progress(console: Console) -> Progress | LineProgress:
     """perfbench's progress display: bars in a terminal, log lines in a file or a pipe."""
     if not console.is_terminal or console.is_dumb_terminal:
         return LineProgress(console)
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    NoteColumn(), TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        NoteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 class RichEvents(Events):
@@ -343,9 +436,16 @@ class RichEvents(Events):
         verdict = report.get("opt", "?")
         style = VERDICT_STYLE.get(verdict, "")
         sp = report.get("speedup") or {}
-        speed = f" {sp['estimate']:.2f}x [{sp['low']:.2f}, {sp['high']:.2f}]" if sp.get("estimate") else ""
-        self.console.print(f"  {escape(instance_id)} ({escape(model)}): [{style}]{escape(verdict)}[/]{speed}"
-                           f" — {escape(str(report.get('reason', '')))}", highlight=False,
-                           soft_wrap=not self.console.is_terminal)
+        speed = (
+            f" {sp['estimate']:.2f}x [{sp['low']:.2f}, {sp['high']:.2f}]"
+            if sp.get("estimate")
+            else ""
+        )
+        self.console.print(
+            f"  {escape(instance_id)} ({escape(model)}): [{style}]{escape(verdict)}[/]{speed}"
+            f" — {escape(str(report.get('reason', '')))}",
+            highlight=False,
+            soft_wrap=not self.console.is_terminal,
+        )
         self.progress.update(self.block_task, visible=False)
         self.progress.advance(self.run_task)

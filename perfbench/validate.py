@@ -50,8 +50,10 @@ def stale_seed_warning(dataset: Dataset, inst: Instance) -> str | None:
     record = inst.validation or {}
     kept = record.get("seed_digest")
     if kept and kept != seed_digest(dataset.eval_seed, inst):
-        return (f"{inst.instance_id}: validated with another evaluation seed than the dataset's; "
-                "its hidden workloads were not measured with the inputs evaluation will use")
+        return (
+            f"{inst.instance_id}: validated with another evaluation seed than the dataset's; "
+            "its hidden workloads were not measured with the inputs evaluation will use"
+        )
     return None
 
 
@@ -63,13 +65,22 @@ class ValidationResult:
     record: dict[str, Any] = field(default_factory=dict)
 
 
-def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, threshold: float = DEFAULT_THRESHOLD,
-                      events: Events | None = None, log_dir: Path | None = None) -> ValidationResult:
+def validate_instance(
+    dataset: Dataset,
+    inst: Instance,
+    config: EvalConfig,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    events: Events | None = None,
+    log_dir: Path | None = None,
+) -> ValidationResult:
     """Measure base against expert for one instance and judge whether it holds."""
     events = events or Events()
     log_dir = log_dir or (config.runs_dir / config.run_id / "validate" / inst.instance_id)
     log_dir.mkdir(parents=True, exist_ok=True)
-    session = InstanceSession(dataset, inst, config, log_dir=log_dir, events=events, purpose="validate")
+    session = InstanceSession(
+        dataset, inst, config, log_dir=log_dir, events=events, purpose="validate"
+    )
     try:
         session.__enter__()
     except PerfbenchError as exc:
@@ -80,8 +91,14 @@ def validate_instance(dataset: Dataset, inst: Instance, config: EvalConfig, *, t
         session.__exit__(None, None, None)
 
 
-def _validate(dataset: Dataset, inst: Instance, config: EvalConfig, session: InstanceSession, threshold: float,
-              log_dir: Path) -> ValidationResult:
+def _validate(
+    dataset: Dataset,
+    inst: Instance,
+    config: EvalConfig,
+    session: InstanceSession,
+    threshold: float,
+    log_dir: Path,
+) -> ValidationResult:
     builds = session.build_references()
     failed = [f"{k} build failed: {b.error}" for k, b in builds.items() if not b.ok]
     if failed:
@@ -93,12 +110,16 @@ def _validate(dataset: Dataset, inst: Instance, config: EvalConfig, session: Ins
     warnings: list[str] = []
     if inst.guard_tests:
         assert session.mirror is not None
-        expert_patch = inst.expert_patch or repos.diff(session.mirror, inst.base_commit, inst.opt_commit)
+        expert_patch = inst.expert_patch or repos.diff(
+            session.mirror, inst.base_commit, inst.opt_commit
+        )
         touched = set(touched_paths(expert_patch))
         rewritten = [t for t in inst.guard_tests if t.split("::")[0] in touched]
         for test_id in rewritten:
-            warnings.append(f"guard test {test_id} is in a file the expert commit changes; "
-                            "it is checked with base's version of the file on the expert's code")
+            warnings.append(
+                f"guard test {test_id} is in a file the expert commit changes; "
+                "it is checked with base's version of the file on the expert's code"
+            )
         variants = [BASE, EXPERT]
         if rewritten:
             # Evaluation runs base's copy of the test files on every candidate: build the expert
@@ -112,14 +133,25 @@ def _validate(dataset: Dataset, inst: Instance, config: EvalConfig, session: Ins
             started = time.monotonic()
             g = session.guard_tests(variant, f"tests-{variant}.log")
             # Their duration too: a guard that takes minutes makes every evaluation slow.
-            guard[variant] = {"passed": g.passed, "detail": g.detail,
-                              "seconds": round(time.monotonic() - started, 1)}
+            guard[variant] = {
+                "passed": g.passed,
+                "detail": g.detail,
+                "seconds": round(time.monotonic() - started, 1),
+            }
             if not g.passed:
-                where = "on the expert's code with base's test files" if variant == CANDIDATE else f"at {variant}"
+                where = (
+                    "on the expert's code with base's test files"
+                    if variant == CANDIDATE
+                    else f"at {variant}"
+                )
                 reasons.append(f"guard tests fail {where}: {g.detail}")
         if reasons:
-            return ValidationResult(inst.instance_id, False, reasons, {"guard": guard, "reasons": reasons,
-                                                                       "valid": False})
+            return ValidationResult(
+                inst.instance_id,
+                False,
+                reasons,
+                {"guard": guard, "reasons": reasons, "valid": False},
+            )
     agreement: dict[str, CorrectnessResult] = {}
 
     def check(m: Measurement) -> None:
@@ -127,7 +159,9 @@ def _validate(dataset: Dataset, inst: Instance, config: EvalConfig, session: Ins
             agreement[EXPERT] = session.compare(m, EXPERT)
 
     mcfg = config.measure
-    stop = ExpertHolds(threshold, mcfg.ci_method, mcfg.seed) if mcfg.stop_rule == "verdict" else None
+    stop = (
+        ExpertHolds(threshold, mcfg.ci_method, mcfg.seed) if mcfg.stop_rule == "verdict" else None
+    )
     m = session.measure([BASE, EXPERT], stop=stop, check=check)
     if m.failures:
         reasons += [f"{k} failed: {v}" for k, v in m.failures.items()]
@@ -139,13 +173,21 @@ def _validate(dataset: Dataset, inst: Instance, config: EvalConfig, session: Ins
         est = m.ratio(BASE, EXPERT, [w.name], method, seed, level)
         ok = est.low >= threshold
         same = agree.per_workload.get(w.name) in ("identical", "equal")
-        per_workload[w.name] = {**est.to_dict(), "visible": w.visible, "holds": ok and same,
-                                "results_agree": same}
+        per_workload[w.name] = {
+            **est.to_dict(),
+            "visible": w.visible,
+            "holds": ok and same,
+            "results_agree": same,
+        }
         if not same:
-            reasons.append(f"{w.name}: base and expert results differ ({agree.per_workload.get(w.name)})")
+            reasons.append(
+                f"{w.name}: base and expert results differ ({agree.per_workload.get(w.name)})"
+            )
         elif not ok and not w.visible:
-            reasons.append(f"{w.name}: expert speedup {est.fmt()} has lower bound under {threshold}x"
-                           f"{blocks_hint(est, threshold)}")
+            reasons.append(
+                f"{w.name}: expert speedup {est.fmt()} has lower bound under {threshold}x"
+                f"{blocks_hint(est, threshold)}"
+            )
     hidden = [w.name for w in m.workloads if not w.visible] or [w.name for w in m.workloads]
     overall = m.ratio(BASE, EXPERT, hidden, method, seed, level)
     record = {
@@ -166,15 +208,19 @@ def _validate(dataset: Dataset, inst: Instance, config: EvalConfig, session: Ins
     }
     record["cpu_share"] = m.cpu_shares()
     if m.contended():
-        warnings.append(f"the measuring CPU was shared (CPU share {record['cpu_share']}): preemption "
-                        "inflates slow calls more than fast ones, so the speedup may be overstated; "
-                        "validate again on a reserved CPU (scripts/reserve-cpu.sh)")
+        warnings.append(
+            f"the measuring CPU was shared (CPU share {record['cpu_share']}): preemption "
+            "inflates slow calls more than fast ones, so the speedup may be overstated; "
+            "validate again on a reserved CPU (scripts/reserve-cpu.sh)"
+        )
     if CONTROL in m.variants:
         record["control"] = m.ratio(BASE, CONTROL, hidden, method, seed, level).to_dict()
     valid = not reasons and overall.low >= threshold
     if overall.low < threshold and not any("lower bound" in r for r in reasons):
-        reasons.append(f"instance expert speedup {overall.fmt()} has lower bound under {threshold}x"
-                       f"{blocks_hint(overall, threshold)}")
+        reasons.append(
+            f"instance expert speedup {overall.fmt()} has lower bound under {threshold}x"
+            f"{blocks_hint(overall, threshold)}"
+        )
     record["valid"] = valid
     record["reasons"] = reasons
     record["warnings"] = warnings
@@ -209,8 +255,10 @@ def run_summary(record: dict[str, Any]) -> dict[str, Any]:
     keys = ("date", "run_id", "valid", "speedup", "blocks", "seed_digest", "reasons")
     out = {k: record[k] for k in keys if k in record}
     if "per_workload" in record:
-        out["per_workload"] = {name: {k: w.get(k) for k in ("estimate", "low", "high", "holds")}
-                               for name, w in record["per_workload"].items()}
+        out["per_workload"] = {
+            name: {k: w.get(k) for k in ("estimate", "low", "high", "holds")}
+            for name, w in record["per_workload"].items()
+        }
     return out
 
 

@@ -21,12 +21,20 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def mini(tmp_path: Path):
     """A one-instance dataset over a fresh repository, with lenient expert share for noisy CI machines."""
-    ds_path, record = minidata.make_dataset(tmp_path, size=120, grading={"min_speedup": 1.2, "expert_share": 0.7})
+    ds_path, record = minidata.make_dataset(
+        tmp_path, size=120, grading={"min_speedup": 1.2, "expert_share": 0.7}
+    )
     return ds_path, record
 
 
 def quick_config(tmp_path: Path, run_id: str = "t", **measure: object) -> EvalConfig:
-    m = {"min_blocks": 3, "max_blocks": 10, "time_budget_s": 60, "target_half_width": 0.05, **measure}
+    m = {
+        "min_blocks": 3,
+        "max_blocks": 10,
+        "time_budget_s": 60,
+        "target_half_width": 0.05,
+        **measure,
+    }
     return EvalConfig(
         run_id=run_id,
         runs_dir=tmp_path / "runs",

@@ -20,8 +20,14 @@ from perfbench.sandbox.base import BASE, Backend, Limits, ProcResult, VariantBui
 class FakeBackend(Backend):
     name = "fake"
 
-    def __init__(self, times: dict[str, dict[str, float]], *, noise: float = 0.02, seed: int = 0,
-                 results: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        times: dict[str, dict[str, float]],
+        *,
+        noise: float = 0.02,
+        seed: int = 0,
+        results: dict[str, str] | None = None,
+    ) -> None:
         self.times = times
         self.noise = noise
         self.rng = random.Random(seed)
@@ -45,7 +51,9 @@ class FakeBackend(Backend):
     def pythonpath(self, variant: str) -> list[str]:
         return [variant]
 
-    def run_harness(self, variant: str, script: str, request: dict[str, Any], limits: Limits) -> ProcResult:
+    def run_harness(
+        self, variant: str, script: str, request: dict[str, Any], limits: Limits
+    ) -> ProcResult:
         self.requests.append((variant, script, request))
         if script == "compare.py":
             equal = request["expected_calls"] == request["actual_calls"]
@@ -55,14 +63,31 @@ class FakeBackend(Backend):
         true = self.times[variant][workload]
         result = json.dumps(self.results.get(variant, "same"))
         if request.get("mode") == "calibrate":
-            return self._answer({"nonce": request["nonce"], "ok": True, "per_call_s": true, "loops": 1,
-                                 "result_digest": result}, 0.05)
+            return self._answer(
+                {
+                    "nonce": request["nonce"],
+                    "ok": True,
+                    "per_call_s": true,
+                    "loops": 1,
+                    "result_digest": result,
+                },
+                0.05,
+            )
         loops, repeats = int(request["loops"]), int(request["repeats"])
         figure = true * math.exp(self.rng.gauss(0.0, self.noise))
         times = [figure] * repeats
-        answer = {"nonce": request["nonce"], "ok": True, "times": times, "loops": loops,
-                  "calls": loops * repeats, "min": figure, "median": figure, "mean": figure,
-                  "wait_s": 0.0, "result_digest": result}
+        answer = {
+            "nonce": request["nonce"],
+            "ok": True,
+            "times": times,
+            "loops": loops,
+            "calls": loops * repeats,
+            "min": figure,
+            "median": figure,
+            "mean": figure,
+            "wait_s": 0.0,
+            "result_digest": result,
+        }
         if request.get("return_result"):
             answer["results"] = [result] * (loops * repeats)
         return self._answer(answer, 0.05 + figure * loops * repeats)

@@ -12,9 +12,12 @@ import subprocess
 from pathlib import Path
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "t@example.com",
-    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z",
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z",
 }
 
 BASE_CORE = '''\
@@ -45,16 +48,16 @@ def total(xs):
     return sum(xs)
 '''
 
-TEST_CORE = '''\
+TEST_CORE = """\
 from mini.core import count_pairs
 
 
 def test_count_pairs():
     assert count_pairs([1, 2, 1, 1]) == 3
     assert count_pairs([]) == 0
-'''
+"""
 
-WORKLOAD = '''\
+WORKLOAD = """\
 import random
 
 
@@ -66,12 +69,14 @@ def setup(seed=0):
 def run(data):
     from mini.core import count_pairs
     return count_pairs(data)
-'''
+"""
 
 
 def git(repo: Path, *args: str) -> str:
     env = {**os.environ, **GIT_ENV}
-    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -85,7 +90,14 @@ def make_repo(root: Path) -> tuple[Path, str, str]:
     repo = root / "mini-repo"
     repo.mkdir(parents=True)
     git(repo, "init", "-q", "-b", "main")
-    write(repo, {"src/mini/__init__.py": "", "src/mini/core.py": BASE_CORE, "tests/test_core.py": TEST_CORE})
+    write(
+        repo,
+        {
+            "src/mini/__init__.py": "",
+            "src/mini/core.py": BASE_CORE,
+            "tests/test_core.py": TEST_CORE,
+        },
+    )
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "mini: first version")
     base = git(repo, "rev-parse", "HEAD")
@@ -118,13 +130,22 @@ def make_dataset(root: Path, size: int = 700, **extra: object) -> tuple[Path, di
     ds = root / "dataset"
     rec = instance_record(base, opt, size, **extra)
     inst_dir = ds / rec["instance_id"]
-    write(inst_dir, {
-        "instance.json": json.dumps(rec, indent=2),
-        "workloads/pairs.py": WORKLOAD.replace("SIZE", str(size)),
-        "workloads/visible.py": WORKLOAD.replace("SIZE", str(size // 2)),
-    })
-    write(ds, {"dataset.json": json.dumps({"name": "mini", "version": "t", "eval_seed": 7,
-                                            "repos": {"test/mini": str(repo)}})})
+    write(
+        inst_dir,
+        {
+            "instance.json": json.dumps(rec, indent=2),
+            "workloads/pairs.py": WORKLOAD.replace("SIZE", str(size)),
+            "workloads/visible.py": WORKLOAD.replace("SIZE", str(size // 2)),
+        },
+    )
+    write(
+        ds,
+        {
+            "dataset.json": json.dumps(
+                {"name": "mini", "version": "t", "eval_seed": 7, "repos": {"test/mini": str(repo)}}
+            )
+        },
+    )
     return ds, rec
 
 

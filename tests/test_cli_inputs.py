@@ -21,8 +21,18 @@ def test_bad_run_id_is_an_input_error_naming_the_field(tmp_path, command, run_id
 
 
 def test_good_run_id_passes_the_check(tmp_path):
-    res = CliRunner().invoke(main, ["evaluate", "--dataset", str(tmp_path / "none"), "--predictions", "gold",
-                                    "--run-id", "v1.2_try-3"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            "--dataset",
+            str(tmp_path / "none"),
+            "--predictions",
+            "gold",
+            "--run-id",
+            "v1.2_try-3",
+        ],
+    )
     assert "--run-id" not in res.output and "dataset not found" in res.output
 
 
@@ -37,8 +47,17 @@ def test_try_file_lock_sees_a_held_lock(tmp_path):
 
 
 def _evaluate_missing_predictions(dataset, *extra):
-    return CliRunner().invoke(main, ["evaluate", "--dataset", str(dataset), "--predictions",
-                                     str(dataset / "missing.jsonl"), *extra])
+    return CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            "--dataset",
+            str(dataset),
+            "--predictions",
+            str(dataset / "missing.jsonl"),
+            *extra,
+        ],
+    )
 
 
 def test_a_dataset_without_private_seed_is_warned_about(mini):

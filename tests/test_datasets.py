@@ -49,8 +49,16 @@ def test_jsonl_and_parquet_round_trip(mini, tmp_path):
     jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
     again = load_dataset(jsonl)
     assert [i.to_dict(inline_workloads=True) for i in again] == rows
-    flat = [{**r, "env": json.dumps(r["env"]), "grading": json.dumps(r["grading"]),
-             "validation": json.dumps(r["validation"]), "metadata": json.dumps(r["metadata"])} for r in rows]
+    flat = [
+        {
+            **r,
+            "env": json.dumps(r["env"]),
+            "grading": json.dumps(r["grading"]),
+            "validation": json.dumps(r["validation"]),
+            "metadata": json.dumps(r["metadata"]),
+        }
+        for r in rows
+    ]
     pq = tmp_path / "d.parquet"
     pd.DataFrame(flat).to_parquet(pq)
     from_pq = load_dataset(pq)

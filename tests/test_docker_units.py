@@ -40,11 +40,14 @@ def test_dead_engine_is_one_line(monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/dead.sock")
     ok, why = engine_status()
     assert not ok
-    assert why.startswith("Docker engine not reachable at unix:///nonexistent/dead.sock (is dockerd running?)")
+    assert why.startswith(
+        "Docker engine not reachable at unix:///nonexistent/dead.sock (is dockerd running?)"
+    )
     assert "\n" not in why
 
 
 # ---- CA bundle ---------------------------------------------------------------------------------
+
 
 def test_ca_bundle_resolution_order(tmp_path, monkeypatch):
     first, second = tmp_path / "a.pem", tmp_path / "b.pem"
@@ -63,18 +66,29 @@ def test_ca_bundle_resolution_order(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="not a file"):
         resolve_ca_bundle(tmp_path / "missing.pem")
     assert write_ca_dir(second, tmp_path / "ca") == 2
-    assert sorted(p.name for p in (tmp_path / "ca").iterdir()) == ["extra-0000.crt", "extra-0001.crt"]
+    assert sorted(p.name for p in (tmp_path / "ca").iterdir()) == [
+        "extra-0000.crt",
+        "extra-0001.crt",
+    ]
     assert bundle_digest(first) != bundle_digest(second)
     assert write_ca_dir(None, tmp_path / "empty") == 0
 
 
 # ---- tags --------------------------------------------------------------------------------------
 
+
 def _instance(**env: object) -> Instance:
-    return Instance.from_dict({
-        "instance_id": "o__n-abcdef1", "repo": "o/n", "base_commit": "a" * 40, "opt_commit": "b" * 40,
-        "problem_statement": "p", "workloads": [{"name": "w", "source": "x"}], "env": env or None,
-    })
+    return Instance.from_dict(
+        {
+            "instance_id": "o__n-abcdef1",
+            "repo": "o/n",
+            "base_commit": "a" * 40,
+            "opt_commit": "b" * 40,
+            "problem_statement": "p",
+            "workloads": [{"name": "w", "source": "x"}],
+            "env": env or None,
+        }
+    )
 
 
 def test_tags_are_content_hashes(tmp_path):
@@ -83,9 +97,13 @@ def test_tags_are_content_hashes(tmp_path):
     plain = ImageBuilder(None, ImageSettings(cache_dir=tmp_path))
     with_ca = ImageBuilder(None, ImageSettings(cache_dir=tmp_path, ca_bundle=pem))
     inst = _instance(pythonpath=["src"])
-    assert plain.env_tag(inst, "sha256:1") == plain.env_tag(_instance(pythonpath=["src"]), "sha256:1")
+    assert plain.env_tag(inst, "sha256:1") == plain.env_tag(
+        _instance(pythonpath=["src"]), "sha256:1"
+    )
     assert plain.env_tag(inst, "sha256:1") != plain.env_tag(inst, "sha256:2")
-    assert plain.env_tag(inst, "sha256:1") != plain.env_tag(_instance(pythonpath=["lib"]), "sha256:1")
+    assert plain.env_tag(inst, "sha256:1") != plain.env_tag(
+        _instance(pythonpath=["lib"]), "sha256:1"
+    )
     assert plain.env_tag(inst, "sha256:1") != with_ca.env_tag(inst, "sha256:1")
     assert plain.env_tag(inst, "x").startswith("perfbench/env:o__n-")
     assert plain.instance_tag(inst, "e1") != plain.instance_tag(inst, "e2")
@@ -100,6 +118,7 @@ def test_cache_levels():
 
 
 # ---- history cut -------------------------------------------------------------------------------
+
 
 def test_cut_history_keeps_only_base(tmp_path):
     repo, base, opt = minidata.make_repo(tmp_path)
@@ -127,10 +146,13 @@ def test_check_history_finds_leftovers(tmp_path):
 
 # ---- attach stream -----------------------------------------------------------------------------
 
+
 def test_demux_splits_stdout_and_stderr():
     a, b = socket.socketpair()
-    frames = b"".join(struct.pack(">BxxxL", kind, len(data)) + data
-                      for kind, data in ((1, b'{"ok":'), (2, b"warn\n"), (1, b"true}\n")))
+    frames = b"".join(
+        struct.pack(">BxxxL", kind, len(data)) + data
+        for kind, data in ((1, b'{"ok":'), (2, b"warn\n"), (1, b"true}\n"))
+    )
     a.sendall(frames[:5])
     a.sendall(frames[5:])
     a.close()
@@ -155,8 +177,17 @@ def test_demux_reads_lines_one_at_a_time():
     import time
 
     a, b = socket.socketpair()
-    a.sendall(b"".join(struct.pack(">BxxxL", kind, len(data)) + data
-                       for kind, data in ((1, b'{"ready":'), (1, b'true}\n{"id"'), (2, b"noise"), (1, b":1}\n"))))
+    a.sendall(
+        b"".join(
+            struct.pack(">BxxxL", kind, len(data)) + data
+            for kind, data in (
+                (1, b'{"ready":'),
+                (1, b'true}\n{"id"'),
+                (2, b"noise"),
+                (1, b":1}\n"),
+            )
+        )
+    )
     d = _Demux(b, time.perf_counter() + 5)
     assert d.read_line() == b'{"ready":true}'
     assert d.read_line() == b'{"id":1}'
@@ -172,11 +203,21 @@ def test_supervisor_answer_becomes_a_proc_result():
 
     from perfbench.docker.containers import _proc_result
 
-    answer = {"id": 3, "returncode": -9, "stdout": base64.b64encode(b"out").decode(),
-              "stderr": base64.b64encode(b"err").decode(), "wall_s": 0.5, "start": 10.0, "end": 10.5,
-              "timed_out": False, "oom": True}
+    answer = {
+        "id": 3,
+        "returncode": -9,
+        "stdout": base64.b64encode(b"out").decode(),
+        "stderr": base64.b64encode(b"err").decode(),
+        "wall_s": 0.5,
+        "start": 10.0,
+        "end": 10.5,
+        "timed_out": False,
+        "oom": True,
+    }
     proc = _proc_result(answer, 9.0)
-    assert proc.stdout == b"out" and proc.stderr.startswith(b"err") and b"memory limit" in proc.stderr
+    assert (
+        proc.stdout == b"out" and proc.stderr.startswith(b"err") and b"memory limit" in proc.stderr
+    )
     assert (proc.returncode, proc.wall_s, proc.start, proc.end) == (-9, 0.5, 10.0, 10.5)
     assert "out of memory" in (proc.failure_reason() or "")
     timed = _proc_result({**answer, "timed_out": True, "oom": False}, 9.0)
@@ -186,12 +227,24 @@ def test_supervisor_answer_becomes_a_proc_result():
 def test_candidate_builds_that_touch_the_system_are_found():
     from perfbench.docker.candidate import system_changes
 
-    diff = [{"Path": "/", "Kind": 0}, {"Path": "/pb", "Kind": 0}, {"Path": "/pb/cand/tree/x.py", "Kind": 1},
-            {"Path": "/root/.cache/pip", "Kind": 1}, {"Path": "/usr", "Kind": 0}, {"Path": "/usr/local", "Kind": 0},
-            {"Path": "/usr/local/lib/python3.11/dist-packages/x.pth", "Kind": 1}, {"Path": "/tmp/build", "Kind": 1}]
+    diff = [
+        {"Path": "/", "Kind": 0},
+        {"Path": "/pb", "Kind": 0},
+        {"Path": "/pb/cand/tree/x.py", "Kind": 1},
+        {"Path": "/root/.cache/pip", "Kind": 1},
+        {"Path": "/usr", "Kind": 0},
+        {"Path": "/usr/local", "Kind": 0},
+        {"Path": "/usr/local/lib/python3.11/dist-packages/x.pth", "Kind": 1},
+        {"Path": "/tmp/build", "Kind": 1},
+    ]
     assert system_changes(diff) == []
-    bad = [{"Path": "/usr/lib/python3.11/json/__init__.py", "Kind": 0}, {"Path": "/etc/ld.so.preload", "Kind": 1},
-           {"Path": "/pb", "Kind": 2}, {"Path": "/pb/candy", "Kind": 1}, {"Path": "/usr/bin/python3", "Kind": 0}]
+    bad = [
+        {"Path": "/usr/lib/python3.11/json/__init__.py", "Kind": 0},
+        {"Path": "/etc/ld.so.preload", "Kind": 1},
+        {"Path": "/pb", "Kind": 2},
+        {"Path": "/pb/candy", "Kind": 1},
+        {"Path": "/usr/bin/python3", "Kind": 0},
+    ]
     assert system_changes(diff + bad) == sorted(c["Path"] for c in bad)
 
 
@@ -202,14 +255,21 @@ SUPERVISOR = Path(__file__).resolve().parent.parent / "harness" / "supervisor.py
 
 def test_supervisor_refuses_to_run_outside_its_own_pid_namespace():
     # As any other pid its kill(-1) would reach every process of the user: it must not start.
-    proc = subprocess.run([sys.executable, str(SUPERVISOR), "{}"], capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, str(SUPERVISOR), "{}"], capture_output=True, text=True, timeout=30
+    )
     assert proc.returncode == 2 and '"ready":false' in proc.stdout and "pid 1" in proc.stdout
 
 
 def _namespaces_available() -> bool:
     if os.geteuid() != 0 or not shutil.which("unshare"):
         return False
-    return subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 @pytest.mark.skipif(not _namespaces_available(), reason="needs root and unshare (pid namespaces)")
@@ -219,14 +279,33 @@ def test_supervisor_kills_leftovers_and_wipes_scratch(tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     config = json.dumps({"wipe": [str(scratch)], "watch": []})
-    sup = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-I", "-S", str(SUPERVISOR),
-                            config], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    sup = subprocess.Popen(
+        [
+            "unshare",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            sys.executable,
+            "-I",
+            "-S",
+            str(SUPERVISOR),
+            config,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     try:
         assert json.loads(sup.stdout.readline())["ready"] is True
 
         def run(rid: int, script: str, timeout: float = 20.0, stdin: bytes = b"") -> dict:
-            req = {"id": rid, "argv": ["/bin/sh", "-c", script], "env": {"PATH": "/usr/bin:/bin"}, "cwd": str(scratch),
-                   "stdin": base64.b64encode(stdin).decode(), "timeout_s": timeout}
+            req = {
+                "id": rid,
+                "argv": ["/bin/sh", "-c", script],
+                "env": {"PATH": "/usr/bin:/bin"},
+                "cwd": str(scratch),
+                "stdin": base64.b64encode(stdin).decode(),
+                "timeout_s": timeout,
+            }
             sup.stdin.write((json.dumps(req) + "\n").encode())
             sup.stdin.flush()
             answer = json.loads(sup.stdout.readline())
@@ -234,13 +313,23 @@ def test_supervisor_kills_leftovers_and_wipes_scratch(tmp_path):
             answer["stdout"] = base64.b64decode(answer["stdout"]).decode()
             return answer
 
-        first = run(1, "echo answer > kept; mkdir -p d/e; chmod 000 d; chmod 500 .;"
-                       "(while :; do date >> late; sleep 0.01; done) & setsid sleep 1000 & echo started")
-        assert first["returncode"] == 0 and first["stdout"] == "started\n" and first["leftovers"] >= 2
+        first = run(
+            1,
+            "echo answer > kept; mkdir -p d/e; chmod 000 d; chmod 500 .;"
+            "(while :; do date >> late; sleep 0.01; done) & setsid sleep 1000 & echo started",
+        )
+        assert (
+            first["returncode"] == 0 and first["stdout"] == "started\n" and first["leftovers"] >= 2
+        )
         second = run(2, "ls -A; ls /proc | grep -c '^[0-9]'; cat; exit 3", stdin=b"in\n")
         # Nothing written survived, and only the supervisor and this shell (and ls/grep) ran.
         lines = second["stdout"].splitlines()
-        assert second["returncode"] == 3 and lines[0] != "kept" and int(lines[0]) <= 4 and lines[1] == "in"
+        assert (
+            second["returncode"] == 3
+            and lines[0] != "kept"
+            and int(lines[0]) <= 4
+            and lines[1] == "in"
+        )
         assert oct(scratch.stat().st_mode & 0o777) == "0o755" and not list(scratch.iterdir())
         slow = run(3, "sleep 1000 & sleep 1000", timeout=0.5)
         assert slow["timed_out"] and slow["returncode"] == -9 and slow["wall_s"] < 5
@@ -254,15 +343,26 @@ def test_supervisor_kills_leftovers_and_wipes_scratch(tmp_path):
 
 # ---- the in-image build script -----------------------------------------------------------------
 
+
 def test_pbbuild_variant_runs_install_in_a_venv(tmp_path):
-    spec = {"python": "", "install": ["echo built > marker.txt"], "pip_packages": [], "pythonpath": [],
-            "system_packages": [], "env_vars": {"FLAVOUR": "x"}}
+    spec = {
+        "python": "",
+        "install": ["echo built > marker.txt"],
+        "pip_packages": [],
+        "pythonpath": [],
+        "system_packages": [],
+        "env_vars": {"FLAVOUR": "x"},
+    }
     (tmp_path / "env.json").write_text(json.dumps(spec))
     root = tmp_path / "pb" / "base"
     minidata.write(root / "tree", {"pkg/__init__.py": "X = 1\n"})
     env = {**os.environ, "PBBUILD_SPEC": str(tmp_path / "env.json")}
-    proc = subprocess.run([sys.executable, str(DOCKERFILES / "pbbuild.py"), "variant", str(root)],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, str(DOCKERFILES / "pbbuild.py"), "variant", str(root)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (root / "tree" / "marker.txt").read_text() == "built\n"
     assert (root / "venv" / "bin" / "python").exists()
@@ -270,8 +370,12 @@ def test_pbbuild_variant_runs_install_in_a_venv(tmp_path):
 
     spec["install"] = ["exit 3"]
     (tmp_path / "env.json").write_text(json.dumps(spec))
-    proc = subprocess.run([sys.executable, str(DOCKERFILES / "pbbuild.py"), "variant", str(root)],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, str(DOCKERFILES / "pbbuild.py"), "variant", str(root)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert proc.returncode == 1 and "step failed (exit 3)" in proc.stdout
 
 

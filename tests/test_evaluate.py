@@ -11,11 +11,18 @@ from perfbench.cli import main
 pytestmark = pytest.mark.integration
 
 GOOD = minidata.OPT_CORE.replace("counts.get(x, 0) + 1", "counts.get(x, 0) + 1  # same idea")
-WRONG = minidata.BASE_CORE.replace('    n = 0\n    for i', '    return 0\n    n = 0\n    for i')
-SLOW = minidata.BASE_CORE.replace('    n = 0\n', '    n = 0\n    import time\n    time.sleep(0.0005)\n')
-LOOP = minidata.BASE_CORE.replace('    n = 0\n', '    n = 0\n    while True:\n        pass\n')
-MEMORY = minidata.BASE_CORE.replace('    n = 0\n', '    n = 0\n    hog = []\n    while True:\n        hog.append(bytearray(50 * 1024 * 1024))\n')
-SUICIDE = minidata.BASE_CORE.replace('    n = 0\n', '    n = 0\n    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n')
+WRONG = minidata.BASE_CORE.replace("    n = 0\n    for i", "    return 0\n    n = 0\n    for i")
+SLOW = minidata.BASE_CORE.replace(
+    "    n = 0\n", "    n = 0\n    import time\n    time.sleep(0.0005)\n"
+)
+LOOP = minidata.BASE_CORE.replace("    n = 0\n", "    n = 0\n    while True:\n        pass\n")
+MEMORY = minidata.BASE_CORE.replace(
+    "    n = 0\n",
+    "    n = 0\n    hog = []\n    while True:\n        hog.append(bytearray(50 * 1024 * 1024))\n",
+)
+SUICIDE = minidata.BASE_CORE.replace(
+    "    n = 0\n", "    n = 0\n    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+)
 NOT_APPLYING = """diff --git a/src/mini/core.py b/src/mini/core.py
 --- a/src/mini/core.py
 +++ b/src/mini/core.py
@@ -55,14 +62,20 @@ def test_controls_and_hostile_patches(evaluate_mini, patches):
 
     assert r["gold"]["opt"] == "PASS", r["gold"]["reason"]
     assert r["gold"]["speedup"]["low"] > 1.2 and r["gold"]["guard"]["passed"] is True
-    assert "identical_to_expert" in r["gold"]["flags"] and r["gold"]["share_of_expert"]["method"] == "identity"
+    assert (
+        "identical_to_expert" in r["gold"]["flags"]
+        and r["gold"]["share_of_expert"]["method"] == "identity"
+    )
     # A different but equally fast patch: its share of the expert's rests on measurement, so on a
     # loaded machine it may stay INCONCLUSIVE; it must never FAIL.
     assert r["good"]["opt"] in ("PASS", "INCONCLUSIVE") and r["good"]["improved"]
     assert "identical_to_expert" not in r["good"]["flags"]
     assert r["empty"]["opt"] == "FAIL" and r["empty"]["improved"] is False
     assert r["empty"]["correct"] is True
-    assert "identical_to_base" in r["empty"]["flags"] and r["empty"]["measured_speedup"]["n_blocks"] >= 3
+    assert (
+        "identical_to_base" in r["empty"]["flags"]
+        and r["empty"]["measured_speedup"]["n_blocks"] >= 3
+    )
     assert r["wrong"]["correct"] is False and r["wrong"]["opt"] == "FAIL"
     assert "expected" in r["wrong"]["correct_detail"]
     assert r["slow"]["improved"] is False and r["slow"]["speedup"]["high"] < 1.0
@@ -97,30 +110,89 @@ def test_cli_errors_are_one_line_and_keep_reports(mini, tmp_path):
     ds, rec = mini
     runner = CliRunner()
     bad = tmp_path / "bad.jsonl"
-    good_line = json.dumps({"instance_id": rec["instance_id"], "model_name_or_path": "m", "model_patch": ""})
+    good_line = json.dumps(
+        {"instance_id": rec["instance_id"], "model_name_or_path": "m", "model_patch": ""}
+    )
     bad.write_text(good_line + "\n" + good_line.replace('"m"', '"n"') + "\n{broken\n")
-    res = runner.invoke(main, ["evaluate", "--dataset", str(ds), "--predictions", str(bad), "--backend", "local",
-                               "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "c")])
+    res = runner.invoke(
+        main,
+        [
+            "evaluate",
+            "--dataset",
+            str(ds),
+            "--predictions",
+            str(bad),
+            "--backend",
+            "local",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+        ],
+    )
     assert res.exit_code == 2
     assert "line 3: invalid JSON" in res.output
     not_diff = tmp_path / "prose.jsonl"
-    not_diff.write_text(json.dumps({"instance_id": rec["instance_id"], "model_name_or_path": "m",
-                                    "model_patch": "make it faster"}) + "\n")
-    args = ["evaluate", "--dataset", str(ds), "--predictions", str(not_diff), "--backend", "local",
-            "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "c"), "--run-id", "r1"]
+    not_diff.write_text(
+        json.dumps(
+            {
+                "instance_id": rec["instance_id"],
+                "model_name_or_path": "m",
+                "model_patch": "make it faster",
+            }
+        )
+        + "\n"
+    )
+    args = [
+        "evaluate",
+        "--dataset",
+        str(ds),
+        "--predictions",
+        str(not_diff),
+        "--backend",
+        "local",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--run-id",
+        "r1",
+    ]
     res = runner.invoke(main, [*args, "--strict-patches"])
-    assert res.exit_code == 2 and "prose.jsonl, line 1: field 'model_patch': patch is not a unified diff" in res.output
+    assert (
+        res.exit_code == 2
+        and "prose.jsonl, line 1: field 'model_patch': patch is not a unified diff" in res.output
+    )
     assert not (tmp_path / "runs" / "r1").exists()
     res = runner.invoke(main, args)  # lenient by default: the agent's failure, graded FAIL
     assert res.exit_code == 0, res.output
     assert f"{rec['instance_id']} (m): model_patch is refused" in res.output
-    report = json.loads((tmp_path / "runs" / "r1" / "m" / rec["instance_id"] / "report.json").read_text())
+    report = json.loads(
+        (tmp_path / "runs" / "r1" / "m" / rec["instance_id"] / "report.json").read_text()
+    )
     assert report["applied"] is False and report["opt"] == "FAIL"
     # a later bad invocation on the same run leaves the finished report alone
-    res = runner.invoke(main, ["evaluate", "--dataset", str(ds), "--predictions", str(tmp_path / "missing.jsonl"),
-                               "--run-id", "r1", "--runs-dir", str(tmp_path / "runs")])
+    res = runner.invoke(
+        main,
+        [
+            "evaluate",
+            "--dataset",
+            str(ds),
+            "--predictions",
+            str(tmp_path / "missing.jsonl"),
+            "--run-id",
+            "r1",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+        ],
+    )
     assert res.exit_code == 2 and "not found" in res.output
-    assert json.loads((tmp_path / "runs" / "r1" / "m" / rec["instance_id"] / "report.json").read_text()) == report
+    assert (
+        json.loads(
+            (tmp_path / "runs" / "r1" / "m" / rec["instance_id"] / "report.json").read_text()
+        )
+        == report
+    )
 
 
 def test_summary_covers_every_report_of_the_run_after_a_partial_rerun(tmp_path):
@@ -140,8 +212,18 @@ def test_summary_covers_every_report_of_the_run_after_a_partial_rerun(tmp_path):
     ev = Evaluator(ds, quick_config(tmp_path, "partial"))
     ids = [inst.instance_id for inst in ds][:3]
     for iid in ids:
-        report = {"schema": SCHEMA_VERSION, "instance_id": iid, "opt": "PASS", "applied": True, "built": True, "correct": True,
-                  "improved": True, "opt_gso": True, "flags": [], "status": "done"}
+        report = {
+            "schema": SCHEMA_VERSION,
+            "instance_id": iid,
+            "opt": "PASS",
+            "applied": True,
+            "built": True,
+            "correct": True,
+            "improved": True,
+            "opt_gso": True,
+            "flags": [],
+            "status": "done",
+        }
         path = ev.layout.report_path("m", iid)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_json.dumps(report))
@@ -149,26 +231,37 @@ def test_summary_covers_every_report_of_the_run_after_a_partial_rerun(tmp_path):
     assert sorted(summary["instances"]) == sorted(ids)
 
 
-MEMO_DICT = minidata.BASE_CORE.replace('def count_pairs(xs):\n    """Number of pairs (i < j) with xs[i] == xs[j]."""\n',
-                                                   'SEEN = {}\n\n\ndef count_pairs(xs):\n    """Number of pairs (i < j) with xs[i] == xs[j]."""\n'
-                                                   '    key = tuple(xs)\n    if key in SEEN:\n        return SEEN[key]\n'
-                                                   '    SEEN[key] = _count(xs)\n    return SEEN[key]\n\n\ndef _count(xs):\n')
-MEMO_LRU = minidata.BASE_CORE.replace('def count_pairs(xs):\n    """Number of pairs (i < j) with xs[i] == xs[j]."""\n',
-                                      'import functools\n\n\ndef count_pairs(xs):\n    return _cached(tuple(xs))\n\n\n'
-                                      '@functools.lru_cache(maxsize=None)\ndef _cached(xs):\n')
-MEMO_FILE = minidata.BASE_CORE.replace('def count_pairs(xs):\n    """Number of pairs (i < j) with xs[i] == xs[j]."""\n',
-                                       'import hashlib, os, tempfile\n\n\ndef count_pairs(xs):\n'
-                                       '    path = os.path.join(tempfile.gettempdir(), hashlib.sha1(repr(xs).encode()).hexdigest())\n'
-                                       '    if os.path.exists(path):\n        with open(path) as fh:\n            return int(fh.read())\n'
-                                       '    n = _count(xs)\n    with open(path, "w") as fh:\n        fh.write(str(n))\n    return n\n\n\n'
-                                       'def _count(xs):\n')
+MEMO_DICT = minidata.BASE_CORE.replace(
+    'def count_pairs(xs):\n    """Number of pairs (i < j) with xs[i] == xs[j]."""\n',
+    'SEEN = {}\n\n\ndef count_pairs(xs):\n    """Number of pairs (i < j) with xs[i] == xs[j]."""\n'
+    "    key = tuple(xs)\n    if key in SEEN:\n        return SEEN[key]\n"
+    "    SEEN[key] = _count(xs)\n    return SEEN[key]\n\n\ndef _count(xs):\n",
+)
+MEMO_LRU = minidata.BASE_CORE.replace(
+    'def count_pairs(xs):\n    """Number of pairs (i < j) with xs[i] == xs[j]."""\n',
+    "import functools\n\n\ndef count_pairs(xs):\n    return _cached(tuple(xs))\n\n\n"
+    "@functools.lru_cache(maxsize=None)\ndef _cached(xs):\n",
+)
+MEMO_FILE = minidata.BASE_CORE.replace(
+    'def count_pairs(xs):\n    """Number of pairs (i < j) with xs[i] == xs[j]."""\n',
+    "import hashlib, os, tempfile\n\n\ndef count_pairs(xs):\n"
+    "    path = os.path.join(tempfile.gettempdir(), hashlib.sha1(repr(xs).encode()).hexdigest())\n"
+    "    if os.path.exists(path):\n        with open(path) as fh:\n            return int(fh.read())\n"
+    '    n = _count(xs)\n    with open(path, "w") as fh:\n        fh.write(str(n))\n    return n\n\n\n'
+    "def _count(xs):\n",
+)
 
 
 def test_memoizing_candidates_gain_nothing(evaluate_mini, patches):
     # Caches keyed by the timed input, in memory, in an lru_cache and in a file of the temp folder:
     # every timed call runs on an input of its own, so none is ever hit while timed.
-    reports = evaluate_mini([("memo-dict", patches(MEMO_DICT)), ("memo-lru", patches(MEMO_LRU)),
-                             ("memo-file", patches(MEMO_FILE))])
+    reports = evaluate_mini(
+        [
+            ("memo-dict", patches(MEMO_DICT)),
+            ("memo-lru", patches(MEMO_LRU)),
+            ("memo-file", patches(MEMO_FILE)),
+        ]
+    )
     for model, rep in reports.items():
         assert rep["status"] == "done", (model, rep.get("error"))
         assert rep["correct"] is True, (model, rep["reason"])

@@ -13,8 +13,13 @@ from perfbench.sandbox.base import BASE, CANDIDATE, EXPERT, VariantBuild
 WORKLOADS = [TimedWorkload("hidden", "h.py", 11, False), TimedWorkload("visible", "v.py", 0, True)]
 
 
-def measurement(times: dict[str, dict[str, float]], blocks: int = 8, noise: float = 0.01, seed: int = 1,
-                control: bool = False) -> Measurement:
+def measurement(
+    times: dict[str, dict[str, float]],
+    blocks: int = 8,
+    noise: float = 0.01,
+    seed: int = 1,
+    control: bool = False,
+) -> Measurement:
     rng = random.Random(seed)
     variants = [BASE, EXPERT, CANDIDATE] + ([CONTROL] if control else [])
     m = Measurement(workloads=WORKLOADS, variants=variants)
@@ -28,16 +33,23 @@ def measurement(times: dict[str, dict[str, float]], blocks: int = 8, noise: floa
 
 
 def run_grade(m: Measurement, correct: bool = True, guard: bool | None = True, **thresholds: float):
-    return grade(build=VariantBuild(CANDIDATE, True, apply_method="git apply"), measurement=m,
-                 correctness=CorrectnessResult(correct, "ok" if correct else "result[0]: expected 1, got 2"),
-                 expert_correctness=CorrectnessResult(True), guard=GuardResult(guard is not None, guard),
-                 thresholds=Grading(**thresholds))
+    return grade(
+        build=VariantBuild(CANDIDATE, True, apply_method="git apply"),
+        measurement=m,
+        correctness=CorrectnessResult(correct, "ok" if correct else "result[0]: expected 1, got 2"),
+        expert_correctness=CorrectnessResult(True),
+        guard=GuardResult(guard is not None, guard),
+        thresholds=Grading(**thresholds),
+    )
 
 
 def times(base: float, expert: float, cand: float, cand_visible: float | None = None):
-    return {BASE: {"hidden": base, "visible": base}, EXPERT: {"hidden": expert, "visible": expert},
-            CANDIDATE: {"hidden": cand, "visible": cand if cand_visible is None else cand_visible},
-            CONTROL: {"hidden": base, "visible": base}}
+    return {
+        BASE: {"hidden": base, "visible": base},
+        EXPERT: {"hidden": expert, "visible": expert},
+        CANDIDATE: {"hidden": cand, "visible": cand if cand_visible is None else cand_visible},
+        CONTROL: {"hidden": base, "visible": base},
+    }
 
 
 def test_pass_when_bounds_clear():
@@ -88,9 +100,15 @@ def test_overfit_is_relative_to_the_experts_own_visible_gain():
 def test_identical_to_base_fails_by_identity_whatever_the_noise():
     # Noise that makes the unchanged candidate look 10% faster cannot turn it into a pass.
     m = measurement(times(11, 10, 10), noise=0.005)
-    g = grade(build=VariantBuild(CANDIDATE, True, apply_method="git apply"), measurement=m,
-              correctness=CorrectnessResult(True), expert_correctness=CorrectnessResult(True),
-              guard=GuardResult(True, True), thresholds=Grading(min_speedup=1.05), identical_to_base=True)
+    g = grade(
+        build=VariantBuild(CANDIDATE, True, apply_method="git apply"),
+        measurement=m,
+        correctness=CorrectnessResult(True),
+        expert_correctness=CorrectnessResult(True),
+        guard=GuardResult(True, True),
+        thresholds=Grading(min_speedup=1.05),
+        identical_to_base=True,
+    )
     assert g.opt == FAIL and not g.improved and "identical_to_base" in g.flags
     assert g.speedup.estimate == 1.0 and g.speedup.method == "identity"
     assert g.measured_speedup.estimate > 1.05 and "identical to base" in g.reason
@@ -141,9 +159,15 @@ def test_warm_only_flag_catches_memoized_inputs():
 
 def test_identical_to_expert_share_is_one_by_identity():
     noisy = measurement(times(10, 5, 5), blocks=5, noise=0.15, seed=3)
-    g = grade(build=VariantBuild(CANDIDATE, True), measurement=noisy, correctness=CorrectnessResult(True),
-              expert_correctness=CorrectnessResult(True), guard=GuardResult(True, True), thresholds=Grading(),
-              identical_to_expert=True)
+    g = grade(
+        build=VariantBuild(CANDIDATE, True),
+        measurement=noisy,
+        correctness=CorrectnessResult(True),
+        expert_correctness=CorrectnessResult(True),
+        guard=GuardResult(True, True),
+        thresholds=Grading(),
+        identical_to_expert=True,
+    )
     assert g.share_of_expert.low == 1.0 and g.share_of_expert.method == "identity"
     assert g.opt == PASS and "identical_to_expert" in g.flags
 
@@ -151,9 +175,15 @@ def test_identical_to_expert_share_is_one_by_identity():
 def test_identical_to_expert_pools_the_two_timings_of_one_program():
     m = measurement(times(11, 10, 10), blocks=12, noise=0.06, seed=5)
     alone = m.ratio(BASE, CANDIDATE, ["hidden"], "t", 0)
-    g = grade(build=VariantBuild(CANDIDATE, True), measurement=m, correctness=CorrectnessResult(True),
-              expert_correctness=CorrectnessResult(True), guard=GuardResult(True, True), thresholds=Grading(),
-              identical_to_expert=True)
+    g = grade(
+        build=VariantBuild(CANDIDATE, True),
+        measurement=m,
+        correctness=CorrectnessResult(True),
+        expert_correctness=CorrectnessResult(True),
+        guard=GuardResult(True, True),
+        thresholds=Grading(),
+        identical_to_expert=True,
+    )
     assert g.speedup.n_blocks == alone.n_blocks
     assert g.speedup.half_width < alone.half_width  # two timings of the same code per block
     assert 1.0 < g.speedup.estimate < 1.25

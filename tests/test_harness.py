@@ -24,8 +24,13 @@ def run(data):
 
 
 def run_harness(script: str, request: dict) -> dict:
-    proc = subprocess.run([sys.executable, "-s", str(HARNESS / script)], input=json.dumps(request) + "\n",
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-s", str(HARNESS / script)],
+        input=json.dumps(request) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -37,21 +42,37 @@ def workload(tmp_path):
 
 
 def test_runner_times_and_keeps_stdout_private(workload):
-    ans = run_harness("runner.py", {"workload": str(workload), "seed": 3, "loops": 4, "repeats": 3,
-                                    "nonce": "n1", "return_result": True})
+    ans = run_harness(
+        "runner.py",
+        {
+            "workload": str(workload),
+            "seed": 3,
+            "loops": 4,
+            "repeats": 3,
+            "nonce": "n1",
+            "return_result": True,
+        },
+    )
     assert ans["ok"] and ans["nonce"] == "n1"
     assert len(ans["times"]) == 3 and ans["min"] == min(ans["times"]) and ans["loops"] == 4
     assert len(json.loads(ans["result"])) == 3
     # Every timed call ran on an input of its own: 12 distinct results, the first at the seed itself.
     assert ans["calls"] == 12 and len(ans["results"]) == 12 and len(set(ans["results"])) == 12
-    again = run_harness("runner.py", {"workload": str(workload), "seed": 3, "loops": 4, "repeats": 3, "nonce": "n2"})
+    again = run_harness(
+        "runner.py", {"workload": str(workload), "seed": 3, "loops": 4, "repeats": 3, "nonce": "n2"}
+    )
     assert again["result_digest"] == ans["result_digest"]
-    other = run_harness("runner.py", {"workload": str(workload), "seed": 4, "loops": 4, "repeats": 3, "nonce": "n3"})
+    other = run_harness(
+        "runner.py", {"workload": str(workload), "seed": 4, "loops": 4, "repeats": 3, "nonce": "n3"}
+    )
     assert other["result_digest"] != ans["result_digest"]
 
 
 def test_runner_calibrates(workload):
-    ans = run_harness("runner.py", {"workload": str(workload), "mode": "calibrate", "target_s": 0.01, "nonce": "c"})
+    ans = run_harness(
+        "runner.py",
+        {"workload": str(workload), "mode": "calibrate", "target_s": 0.01, "nonce": "c"},
+    )
     assert ans["ok"] and ans["loops"] >= 1 and ans["per_call_s"] > 0
 
 
@@ -88,13 +109,21 @@ def test_serialize_is_canonical_and_ignores_custom_eq():
     x = serialize.canonical(serialize.encode(AlwaysEqual(1)))
     y = serialize.canonical(serialize.encode(AlwaysEqual(2)))
     assert x != y
-    assert serialize.decode(json.loads(serialize.canonical(serialize.encode((1, float("nan"))))))[0] == 1
+    assert (
+        serialize.decode(json.loads(serialize.canonical(serialize.encode((1, float("nan"))))))[0]
+        == 1
+    )
 
 
 @pytest.mark.parametrize(
     ("expected", "actual", "equal"),
-    [([1.0, 2.0], [1.0, 2.0 + 1e-12], True), ([1.0], [1.1], False), ({"a": (1, 2)}, {"a": (1, 2)}, True),
-     ({"a": 1}, {"b": 1}, False), ([1, 2], (1, 2), False)],
+    [
+        ([1.0, 2.0], [1.0, 2.0 + 1e-12], True),
+        ([1.0], [1.1], False),
+        ({"a": (1, 2)}, {"a": (1, 2)}, True),
+        ({"a": 1}, {"b": 1}, False),
+        ([1, 2], (1, 2), False),
+    ],
 )
 def test_compare_default(expected, actual, equal):
     enc = lambda v: serialize.canonical(serialize.encode(v))  # noqa: E731
@@ -104,10 +133,14 @@ def test_compare_default(expected, actual, equal):
 
 def test_compare_uses_workload_check(tmp_path):
     p = tmp_path / "w.py"
-    p.write_text("def setup(seed=0):\n    return 0\ndef run(d):\n    return d\n"
-                 "def check(expected, actual):\n    assert abs(expected - actual) < 5, 'too far'\n")
+    p.write_text(
+        "def setup(seed=0):\n    return 0\ndef run(d):\n    return d\n"
+        "def check(expected, actual):\n    assert abs(expected - actual) < 5, 'too far'\n"
+    )
     enc = lambda v: serialize.canonical(serialize.encode(v))  # noqa: E731
-    assert run_harness("compare.py", {"workload": str(p), "expected": enc(10), "actual": enc(13)})["equal"]
+    assert run_harness("compare.py", {"workload": str(p), "expected": enc(10), "actual": enc(13)})[
+        "equal"
+    ]
     ans = run_harness("compare.py", {"workload": str(p), "expected": enc(10), "actual": enc(20)})
     assert not ans["equal"] and "too far" in ans["detail"]
 
@@ -118,12 +151,20 @@ def test_runner_reports_the_cpu_share_that_reveals_a_shared_cpu(tmp_path):
 
     cpu = max(os.sched_getaffinity(0))
     w = tmp_path / "spin.py"
-    w.write_text("def setup(seed=0):\n    return 200000\n\ndef run(n):\n    return sum(i * i for i in range(n))\n")
-    spinner = subprocess.Popen(["taskset", "-c", str(cpu), sys.executable, "-c", "while True: pass"])
+    w.write_text(
+        "def setup(seed=0):\n    return 200000\n\ndef run(n):\n    return sum(i * i for i in range(n))\n"
+    )
+    spinner = subprocess.Popen(
+        ["taskset", "-c", str(cpu), sys.executable, "-c", "while True: pass"]
+    )
     try:
-        proc = subprocess.run(["taskset", "-c", str(cpu), sys.executable, "-s", str(HARNESS / "runner.py")],
-                              input=json.dumps({"workload": str(w), "loops": 1, "repeats": 10}) + "\n",
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            ["taskset", "-c", str(cpu), sys.executable, "-s", str(HARNESS / "runner.py")],
+            input=json.dumps({"workload": str(w), "loops": 1, "repeats": 10}) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         spinner.kill()
         spinner.wait()
@@ -153,8 +194,18 @@ def test_no_timed_call_sees_an_input_an_earlier_call_saw(tmp_path, monkeypatch):
     p = tmp_path / "memo.py"
     p.write_text(MEMO_WORKLOAD)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    ans = run_harness("runner.py", {"workload": str(p), "seed": 5, "loops": 3, "repeats": 4, "warmup": 2,
-                                    "nonce": "m", "return_result": True})
+    ans = run_harness(
+        "runner.py",
+        {
+            "workload": str(p),
+            "seed": 5,
+            "loops": 3,
+            "repeats": 4,
+            "warmup": 2,
+            "nonce": "m",
+            "return_result": True,
+        },
+    )
     assert ans["ok"] and ans["calls"] == 12
     assert [json.loads(r) for r in ans["results"]] == [False] * 12
 
@@ -179,5 +230,7 @@ def test_serializing_time_is_reported_per_call(tmp_path):
     # A result that does its work when read shows up in encode_s, outside the timed calls.
     p = tmp_path / "lazy.py"
     p.write_text(LAZY_WORKLOAD)
-    ans = run_harness("runner.py", {"workload": str(p), "seed": 1, "loops": 1, "repeats": 5, "nonce": "z"})
+    ans = run_harness(
+        "runner.py", {"workload": str(p), "seed": 1, "loops": 1, "repeats": 5, "nonce": "z"}
+    )
     assert ans["ok"] and ans["encode_s"] > 5 * ans["median"]

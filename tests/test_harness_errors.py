@@ -16,15 +16,35 @@ def test_guard_failure_makes_a_candidate_incorrect():
     g = run_grade(measurement(times(10, 5, 5)), correct=True, guard=False)
     assert g.correct is False and g.opt == FAIL and "guard_failed" in g.flags
     assert g.reason.startswith("not correct: guard tests failed")
-    line = {"status": "done", **{k: v for k, v in g.to_dict().items() if k in ("correct", "opt", "applied", "built")}}
+    line = {
+        "status": "done",
+        **{k: v for k, v in g.to_dict().items() if k in ("correct", "opt", "applied", "built")},
+    }
     assert aggregate([line])["correct_rate"] == 0.0
 
 
 def test_error_reports_are_left_out_of_rates():
-    done = {"status": "done", "instance_id": "a", "opt": "PASS", "applied": True, "built": True, "correct": True,
-            "improved": True, "opt_gso": True, "flags": []}
-    err = {"status": "error", "instance_id": "b", "opt": "ERROR", "applied": None, "built": None,
-           "correct": None, "error": "docker: the engine stopped answering", "flags": ["error"]}
+    done = {
+        "status": "done",
+        "instance_id": "a",
+        "opt": "PASS",
+        "applied": True,
+        "built": True,
+        "correct": True,
+        "improved": True,
+        "opt_gso": True,
+        "flags": [],
+    }
+    err = {
+        "status": "error",
+        "instance_id": "b",
+        "opt": "ERROR",
+        "applied": None,
+        "built": None,
+        "correct": None,
+        "error": "docker: the engine stopped answering",
+        "flags": ["error"],
+    }
     agg = aggregate([done, err])
     assert agg["n_instances"] == 1 and agg["n_errors"] == 1 and agg["opt_rate"] == 1.0
     assert agg["opt_fail"] == 0 and agg["errors"] == {"b": "docker: the engine stopped answering"}
@@ -38,11 +58,15 @@ def _only_report(evaluate_mini, mini, run_id="t"):
 def _gold_patch(mini):
     import minidata
 
-    return minidata.patch_between(mini[0].parent / "mini-repo", {"src/mini/core.py": minidata.OPT_CORE})
+    return minidata.patch_between(
+        mini[0].parent / "mini-repo", {"src/mini/core.py": minidata.OPT_CORE}
+    )
 
 
 @pytest.mark.integration
-def test_engine_dying_mid_run_is_an_error_and_a_rerun_finishes(mini, evaluate_mini, monkeypatch, tmp_path):
+def test_engine_dying_mid_run_is_an_error_and_a_rerun_finishes(
+    mini, evaluate_mini, monkeypatch, tmp_path
+):
     real = LocalBackend.run_harness
     calls = {"n": 0}
 
@@ -63,7 +87,9 @@ def test_engine_dying_mid_run_is_an_error_and_a_rerun_finishes(mini, evaluate_mi
     assert summary["aggregates"]["opt_fail"] == 0
     monkeypatch.setattr(LocalBackend, "run_harness", real)
     again = _only_report(evaluate_mini, mini)  # the same command, no --rerun
-    assert again["status"] == "done" and again["opt"] in ("PASS", "INCONCLUSIVE"), again.get("reason")
+    assert again["status"] == "done" and again["opt"] in ("PASS", "INCONCLUSIVE"), again.get(
+        "reason"
+    )
 
 
 @pytest.mark.integration

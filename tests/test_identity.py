@@ -10,12 +10,17 @@ from perfbench.identity import same_source_as_base, same_source_as_expert
 
 def _history(tmp_path: Path, attributes: str | None) -> tuple[Path, str, str]:
     b = RepoBuilder(tmp_path / "repo")
-    files = {"pkg/__init__.py": "", "pkg/m.py": "def f(xs):\n    return sorted(xs)\n",
-             "tests/test_m.py": "def test_f():\n    assert True\n"}
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/m.py": "def f(xs):\n    return sorted(xs)\n",
+        "tests/test_m.py": "def test_f():\n    assert True\n",
+    }
     if attributes is not None:
         files[".gitattributes"] = attributes
     base = b.commit("Add f", files)
-    opt = b.commit("Speed up f", {"pkg/m.py": "def f(xs):\n    xs = list(xs)\n    xs.sort()\n    return xs\n"})
+    opt = b.commit(
+        "Speed up f", {"pkg/m.py": "def f(xs):\n    xs = list(xs)\n    xs.sort()\n    return xs\n"}
+    )
     return b.path / ".git", base, opt
 
 
@@ -34,16 +39,20 @@ def test_other_patches_are_not_identical(tmp_path: Path):
     assert not same_source_as_expert(git_dir, base, opt, other, ["tests"])
     assert not same_source_as_expert(git_dir, base, opt, "", ["tests"])
     # A change to a test file only does not make base identical to the expert.
-    tests_only = ("--- a/tests/test_m.py\n+++ b/tests/test_m.py\n@@ -1,2 +1,2 @@\n def test_f():\n"
-                  "-    assert True\n+    assert 1\n")
+    tests_only = (
+        "--- a/tests/test_m.py\n+++ b/tests/test_m.py\n@@ -1,2 +1,2 @@\n def test_f():\n"
+        "-    assert True\n+    assert 1\n"
+    )
     assert not same_source_as_expert(git_dir, base, opt, tests_only, ["tests"])
 
 
 def test_empty_and_tests_only_patches_are_identical_to_base(tmp_path: Path):
     git_dir, base, opt = _history(tmp_path, "*.py text eol=crlf\n")
     assert same_source_as_base(git_dir, base, opt, "", ["tests"])
-    tests_only = ("--- a/tests/test_m.py\n+++ b/tests/test_m.py\n@@ -1,2 +1,2 @@\n def test_f():\n"
-                  "-    assert True\n+    assert 1\n")
+    tests_only = (
+        "--- a/tests/test_m.py\n+++ b/tests/test_m.py\n@@ -1,2 +1,2 @@\n def test_f():\n"
+        "-    assert True\n+    assert 1\n"
+    )
     assert same_source_as_base(git_dir, base, opt, tests_only, ["tests"])
     assert not same_source_as_base(git_dir, base, opt, repos.diff(git_dir, base, opt), ["tests"])
 
@@ -52,9 +61,15 @@ def test_export_subst_version_files_do_not_hide_identity(tmp_path: Path):
     # versioneer-style: the version file gets the exported commit's hash; base + expert patch
     # and the expert commit's own export differ there, the code does not.
     b = RepoBuilder(tmp_path / "repo")
-    base = b.commit("Add f", {".gitattributes": "pkg/_version.py export-subst\n", "pkg/__init__.py": "",
-                              "pkg/_version.py": 'full = "$Format:%H$"\n',
-                              "pkg/m.py": "def f(xs):\n    return sorted(xs)\n"})
+    base = b.commit(
+        "Add f",
+        {
+            ".gitattributes": "pkg/_version.py export-subst\n",
+            "pkg/__init__.py": "",
+            "pkg/_version.py": 'full = "$Format:%H$"\n',
+            "pkg/m.py": "def f(xs):\n    return sorted(xs)\n",
+        },
+    )
     opt = b.commit("Speed up f", {"pkg/m.py": "def f(xs):\n    return list(xs)\n"})
     git_dir = b.path / ".git"
     assert same_source_as_expert(git_dir, base, opt, repos.diff(git_dir, base, opt), ["tests"])

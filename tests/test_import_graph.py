@@ -45,8 +45,10 @@ def top_level_imports(path: Path, name: str) -> set[str]:
 
 def graph() -> dict[str, set[str]]:
     modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
-    return {name: {t for t in top_level_imports(path, name) if t in modules and t != name}
-            for name, path in modules.items()}
+    return {
+        name: {t for t in top_level_imports(path, name) if t in modules and t != name}
+        for name, path in modules.items()
+    }
 
 
 def test_the_graph_sees_imports():
@@ -65,7 +67,7 @@ def test_no_import_cycles():
         stack.append(node)
         for nxt in sorted(g[node]):
             if state.get(nxt) == 1:
-                cycle = [*stack[stack.index(nxt):], nxt]
+                cycle = [*stack[stack.index(nxt) :], nxt]
                 raise AssertionError("import cycle: " + " -> ".join(cycle))
             if nxt not in state:
                 visit(nxt)
@@ -80,6 +82,13 @@ def test_no_import_cycles():
 def test_shared_modules_do_not_import_orchestrators():
     g = graph()
     orchestrators = {"perfbench.evaluate", "perfbench.validate", "perfbench.mining.pipeline"}
-    for shared in ("perfbench.config", "perfbench.seeds", "perfbench.machine", "perfbench.session",
-                   "perfbench.measure.protocol", "perfbench.grading", "perfbench.executors.base"):
+    for shared in (
+        "perfbench.config",
+        "perfbench.seeds",
+        "perfbench.machine",
+        "perfbench.session",
+        "perfbench.measure.protocol",
+        "perfbench.grading",
+        "perfbench.executors.base",
+    ):
         assert not (g[shared] & orchestrators), (shared, g[shared] & orchestrators)

@@ -10,10 +10,12 @@ from perfbench.sandbox.local import namespace_isolation_available
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not namespace_isolation_available(), reason="needs root with unshare and setpriv"),
+    pytest.mark.skipif(
+        not namespace_isolation_available(), reason="needs root with unshare and setpriv"
+    ),
 ]
 
-SNEAKY = '''\
+SNEAKY = """\
 import os, socket
 
 def _attempt(targets, port):
@@ -51,7 +53,7 @@ def count_pairs(xs):
 
 def total(xs):
     return sum(xs)
-'''
+"""
 
 
 def test_sneaky_candidate_is_contained(mini, evaluate_mini, tmp_path):
@@ -77,7 +79,12 @@ def test_sneaky_candidate_is_contained(mini, evaluate_mini, tmp_path):
     evidence = tmp_path / "evidence.txt"
     repo = mini[0].parent / "mini-repo"
     dataset_file = mini[0] / mini[1]["instance_id"] / "workloads" / "pairs.py"
-    targets = [str(evidence), str(dataset_file), str(repo / "src" / "mini" / "core.py"), "/tmp/pb-evidence"]
+    targets = [
+        str(evidence),
+        str(dataset_file),
+        str(repo / "src" / "mini" / "core.py"),
+        "/tmp/pb-evidence",
+    ]
     core = SNEAKY.replace("TARGETS", repr(targets)).replace("PORT", str(port))
     patch = minidata.patch_between(repo, {"src/mini/core.py": core})
     try:
@@ -103,7 +110,7 @@ def test_sneaky_candidate_is_contained(mini, evaluate_mini, tmp_path):
 # The search a hostile candidate runs: every folder it can see, every `.git` and repository-like
 # folder (HEAD + objects), every file read (git objects inflated) for a line of the expert's patch.
 # The needle is assembled at run time, so the candidate's own source does not hold it.
-SEARCH = r'''
+SEARCH = r"""
 import os, zlib
 
 NEEDLE = "+".join(["counts[x] = counts.get(x, 0) ", " 1"])  # not a constant: not in any .pyc
@@ -138,19 +145,23 @@ def search(roots=("/",), read_system=False):
                 if NEEDLE.encode() in data:
                     found.append("expert line: " + path)
     return found
-'''
+"""
 
 
 def _leaky_dataset(tmp_path):
     """The mini dataset whose `repos` points at a working copy checked out at the expert commit,
     with a folder of git mirrors (every later commit) beside it."""
-    ds, rec = minidata.make_dataset(tmp_path, size=120, grading={"min_speedup": 1.2, "expert_share": 0.7})
+    ds, rec = minidata.make_dataset(
+        tmp_path, size=120, grading={"min_speedup": 1.2, "expert_share": 0.7}
+    )
     repo = tmp_path / "mini-repo"
     mirrors = tmp_path / "mirrors"
     mirrors.mkdir()
     import subprocess
 
-    subprocess.run(["git", "clone", "-q", "--mirror", str(repo), str(mirrors / "test+mini.git")], check=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--mirror", str(repo), str(mirrors / "test+mini.git")], check=True
+    )
     return ds, rec, repo, mirrors
 
 
@@ -182,24 +193,53 @@ def test_jailed_search_of_the_whole_machine_finds_nothing(tmp_path):
     inst = ds.get(rec["instance_id"])
     ensure_expert_patches(ds, cache, [inst])
     mirror = cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
-    backend = LocalBackend(inst, work_dir=tmp_path / "work", log_dir=tmp_path / "logs",
-                           cache_dir=config.cache_dir, hide=[ds_path, config.runs_dir])
+    backend = LocalBackend(
+        inst,
+        work_dir=tmp_path / "work",
+        log_dir=tmp_path / "logs",
+        cache_dir=config.cache_dir,
+        hide=[ds_path, config.runs_dir],
+    )
     with backend:
         assert all(b.ok for b in backend.prepare_reference(mirror).values())
         assert backend.prepare_candidate("").ok
         backend.install_workloads({"w": "def setup(seed=0):\n    return 0\n"})
-        code = SEARCH + "\nimport json, os\nprint(json.dumps({'found': search(read_system=True), 'top': sorted(os.listdir('/'))}))\n"
-        proc = backend._run(CANDIDATE, [backend._variant_python(CANDIDATE), "-c", code], b"",
-                            Limits(timeout_s=900, memory_mb=2048))
+        code = (
+            SEARCH
+            + "\nimport json, os\nprint(json.dumps({'found': search(read_system=True), 'top': sorted(os.listdir('/'))}))\n"
+        )
+        proc = backend._run(
+            CANDIDATE,
+            [backend._variant_python(CANDIDATE), "-c", code],
+            b"",
+            Limits(timeout_s=900, memory_mb=2048),
+        )
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
     answer = json.loads(proc.stdout.decode().strip().splitlines()[-1])
     assert answer["found"] == [], answer["found"][:20]
     # Absent, not merely unreadable: the root holds only the allowed folders' parents.
-    assert set(answer["top"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "root",
-                                  "sbin", "tmp", "usr", "work", "home", "opt"}, answer["top"]
+    assert set(answer["top"]) <= {
+        "bin",
+        "dev",
+        "etc",
+        "lib",
+        "lib32",
+        "lib64",
+        "libx32",
+        "proc",
+        "root",
+        "sbin",
+        "tmp",
+        "usr",
+        "work",
+        "home",
+        "opt",
+    }, answer["top"]
 
 
-SEARCHING_CORE = SEARCH + '''
+SEARCHING_CORE = (
+    SEARCH
+    + """
 _FOUND = search()
 if _FOUND:
     raise SystemExit(repr(_FOUND)[:300])
@@ -215,7 +255,8 @@ def count_pairs(xs):
 
 def total(xs):
     return sum(xs)
-'''
+"""
+)
 
 
 def test_searching_candidate_finds_nothing_in_evaluation(tmp_path):
@@ -253,12 +294,17 @@ def test_candidate_build_sees_nothing_of_the_answer(tmp_path):
     data = json.loads(record_path.read_text())
     data["env"]["install"] = ["python src/mini/__init__.py"]  # base's is empty: a no-op
     record_path.write_text(json.dumps(data))
-    hook = SEARCH + "\nif __name__ == '__main__':\n    found = search()\n    print(found)\n    raise SystemExit(1 if found else 0)\n"
+    hook = (
+        SEARCH
+        + "\nif __name__ == '__main__':\n    found = search()\n    print(found)\n    raise SystemExit(1 if found else 0)\n"
+    )
     patch = minidata.patch_between(repo, {"src/mini/__init__.py": hook})
     ev = Evaluator(load_dataset(ds_path), quick_config(tmp_path, "build", max_blocks=3))
     ev.run([Prediction(rec["instance_id"], "builder", patch)])
     r = ev.layout.load_report("builder", rec["instance_id"])
-    log = (ev.layout.instance_dir("builder", rec["instance_id"]) / "build-candidate.log").read_text()
+    log = (
+        ev.layout.instance_dir("builder", rec["instance_id"]) / "build-candidate.log"
+    ).read_text()
     assert r["status"] == "done", r.get("error")
     assert r["built"] is True, (r["reason"], log[-2000:])
     assert "python src/mini/__init__.py" in log and "\n[]" in log, log[-2000:]  # the search did run

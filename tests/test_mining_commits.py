@@ -923,7 +923,9 @@ def test_messages_of_real_speedups_are_strong_enough(message):
     assert sum(w for _, w in verdict.signals) >= cfg.min_message_weight, verdict
 
 
-@pytest.mark.parametrize("message", ["Convert DOS line endings", "Update dos2unix docs", "Add shortcut key docs"])
+@pytest.mark.parametrize(
+    "message", ["Convert DOS line endings", "Update dos2unix docs", "Add shortcut key docs"]
+)
 def test_lookalikes_of_the_new_patterns_stay_weak(message):
     cfg = ScanConfig()
     verdict = MessageMatcher(cfg.perf_patterns, cfg.negative_patterns).judge(message)

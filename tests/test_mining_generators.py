@@ -235,12 +235,12 @@ def name():
     return "lazy"
 '''
 
-TABLES = '''TABLE = {i: sum(j * j for j in range(i % 300)) for i in range(20000)}
+TABLES = """TABLE = {i: sum(j * j for j in range(i % 300)) for i in range(20000)}
 
 
 def lookup(i):
     return TABLE[i]
-'''
+"""
 
 LAZY_V2 = '''"""A package that builds its tables on first use."""
 
@@ -262,8 +262,14 @@ def name():
 
 def test_imports_generator_times_cold_imports_of_import_time_commits(tmp_path: Path):
     b = RepoBuilder(tmp_path / "lazy")
-    b.commit("lazy", {"lazy/__init__.py": LAZY_V1, "lazy/tables.py": TABLES,
-                      "tests/test_lazy.py": "from lazy import name\n\n\ndef test_name():\n    assert name()\n"})
+    b.commit(
+        "lazy",
+        {
+            "lazy/__init__.py": LAZY_V1,
+            "lazy/tables.py": TABLES,
+            "tests/test_lazy.py": "from lazy import name\n\n\ndef test_name():\n    assert name()\n",
+        },
+    )
     b.commit("Make import faster: load the tables lazily", {"lazy/__init__.py": LAZY_V2})
     cand = find_candidates(b.path, ScanConfig()).candidates[0]
     gen = GenConfig(max_workloads=2, python=sys.executable)

@@ -328,7 +328,9 @@ def test_rejected_candidates_say_why(mined):
     assert mean.status == "rejected" and mean.stage == "validate"
     assert all("under 1.2x" in r and "lower bound" in r for r in mean.reasons), mean.reasons
     # each says whether more blocks could help: noise, or a gain that is too small
-    assert all("blocks would clear it" in r or "estimate itself is not above it" in r for r in mean.reasons)
+    assert all(
+        "blocks would clear it" in r or "estimate itself is not above it" in r for r in mean.reasons
+    )
     assert any(r.startswith("replay_mean (replay): expert speedup") for r in mean.reasons)
     percentile = _by_label(h, second)["percentile-fast"]
     assert percentile.status == "rejected" and percentile.stage == "generate"

@@ -9,7 +9,9 @@ ORIGINAL = "".join(f"line {i}\n" for i in range(1, 21))
 def make_diff(old: str, new: str, path: str = "f.txt") -> str:
     import difflib
 
-    lines = difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}")
+    lines = difflib.unified_diff(
+        old.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}"
+    )
     return f"diff --git a/{path} b/{path}\n" + "".join(lines)
 
 
@@ -56,7 +58,9 @@ def test_not_a_diff():
         check_patch("please make it faster")
 
 
-@pytest.mark.parametrize("path", ["../escape.py", "/etc/passwd", ".git/config", "src/sitecustomize.py", "x.pth"])
+@pytest.mark.parametrize(
+    "path", ["../escape.py", "/etc/passwd", ".git/config", "src/sitecustomize.py", "x.pth"]
+)
 def test_refused_paths(path):
     with pytest.raises(PatchError, match="refused"):
         check_patch(make_diff("a\n", "b\n", path))

@@ -20,7 +20,9 @@ def test_jsonl_json_list_and_dict(ds, tmp_path):
     iid = ds.instances[0].instance_id
     (tmp_path / "p.jsonl").write_text(json.dumps(rec(iid)) + "\n")
     (tmp_path / "p.json").write_text(json.dumps([rec(iid)]))
-    (tmp_path / "d.json").write_text(json.dumps({iid: {"model_name_or_path": "m", "model_patch": ""}}))
+    (tmp_path / "d.json").write_text(
+        json.dumps({iid: {"model_name_or_path": "m", "model_patch": ""}})
+    )
     for name in ("p.jsonl", "p.json", "d.json"):
         preds = load_predictions(str(tmp_path / name), ds)
         assert [p.instance_id for p in preds] == [iid]
@@ -49,7 +51,9 @@ def test_unknown_instance(ds, tmp_path):
 
 def test_missing_field(ds, tmp_path):
     path = tmp_path / "p.jsonl"
-    path.write_text(json.dumps({"instance_id": ds.instances[0].instance_id, "model_patch": ""}) + "\n")
+    path.write_text(
+        json.dumps({"instance_id": ds.instances[0].instance_id, "model_patch": ""}) + "\n"
+    )
     with pytest.raises(InputError, match="model_name_or_path': missing required field"):
         load_predictions(str(path), ds)
 
@@ -74,7 +78,9 @@ def test_patch_that_is_not_a_diff(ds, tmp_path, caplog):
     iid = ds.instances[0].instance_id
     path = tmp_path / "p.jsonl"
     path.write_text(json.dumps(rec(iid, patch="just make it faster")) + "\n")
-    with pytest.raises(InputError, match=r"line 1: field 'model_patch': patch is not a unified diff"):
+    with pytest.raises(
+        InputError, match=r"line 1: field 'model_patch': patch is not a unified diff"
+    ):
         load_predictions(str(path), ds, strict_patches=True)
     with caplog.at_level("WARNING", logger="perfbench.predictions"):
         preds = load_predictions(str(path), ds)

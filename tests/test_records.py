@@ -9,7 +9,9 @@ GOOD = {
     "base_commit": "a" * 40,
     "opt_commit": "abcdef1" + "0" * 33,
     "problem_statement": "make it fast",
-    "workloads": [{"name": "w", "source": "def setup(seed=0):\n    return 1\ndef run(d):\n    return d\n"}],
+    "workloads": [
+        {"name": "w", "source": "def setup(seed=0):\n    return 1\ndef run(d):\n    return d\n"}
+    ],
 }
 
 

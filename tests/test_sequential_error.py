@@ -32,15 +32,18 @@ NOISES = {
 @pytest.mark.parametrize("name", sorted(NOISES))
 def test_truth_on_the_threshold_is_rarely_declared_past_it(name):
     threshold = math.log(1.2)
-    result = simulate.simulate(NOISES[name], SCHEDULE, runs=RUNS, seed=1, truth=threshold,
-                               threshold=threshold, label=name)
+    result = simulate.simulate(
+        NOISES[name], SCHEDULE, runs=RUNS, seed=1, truth=threshold, threshold=threshold, label=name
+    )
     assert result.above <= 0.025 and result.below <= 0.025, result.line()
 
 
 @pytest.mark.parametrize("name", sorted(NOISES))
 def test_a_a_candidate_is_rarely_improved(name):
     cfg = MeasureConfig()
-    result = simulate.simulate(NOISES[name], SCHEDULE, runs=RUNS, seed=2, alpha=cfg.improved_alpha, label=name)
+    result = simulate.simulate(
+        NOISES[name], SCHEDULE, runs=RUNS, seed=2, alpha=cfg.improved_alpha, label=name
+    )
     assert result.above <= 0.01, result.line()
 
 

@@ -52,5 +52,7 @@ def test_blocks_to_clear_scales_with_the_square_of_the_width():
     expected = 30 * (math.log(1.41 / 1.2) / 2 / math.log(1.3 / 1.25)) ** 2
     assert n == math.ceil(expected) and 100 < n < 140
     assert est.blocks_to_clear(1.1) == 30  # already clear: never fewer blocks than measured
-    assert est.blocks_to_clear(1.3) is None and est.blocks_to_clear(1.4) is None  # estimate not above
+    assert (
+        est.blocks_to_clear(1.3) is None and est.blocks_to_clear(1.4) is None
+    )  # estimate not above
     assert stats.RatioEstimate(1.3, 0.0, math.inf, 1, "t").blocks_to_clear(1.2) is None

@@ -12,16 +12,26 @@ from perfbench.measure.stats import LookSchedule
 from perfbench.records import Grading
 from perfbench.sandbox.base import BASE, CANDIDATE, EXPERT, Limits, VariantBuild
 
-WORKLOADS = [TimedWorkload("w1", "w1", 11, False), TimedWorkload("w2", "w2", 12, False),
-             TimedWorkload("vis", "vis", 0, True)]
+WORKLOADS = [
+    TimedWorkload("w1", "w1", 11, False),
+    TimedWorkload("w2", "w2", 12, False),
+    TimedWorkload("vis", "vis", 0, True),
+]
 
 
 def times(base: float, expert: float, cand: float) -> dict[str, dict[str, float]]:
-    return {v: {w.name: t for w in WORKLOADS} for v, t in ((BASE, base), (EXPERT, expert), (CANDIDATE, cand))}
+    return {
+        v: {w.name: t for w in WORKLOADS}
+        for v, t in ((BASE, base), (EXPERT, expert), (CANDIDATE, cand))
+    }
 
 
-def measure(backend: FakeBackend, config: MeasureConfig, thresholds: Grading = Grading(),
-            identity: Identity = Identity()) -> Measurement:
+def measure(
+    backend: FakeBackend,
+    config: MeasureConfig,
+    thresholds: Grading = Grading(),
+    identity: Identity = Identity(),
+) -> Measurement:
     judge = Limits(timeout_s=10)
 
     def check(m: Measurement) -> None:
@@ -30,18 +40,29 @@ def measure(backend: FakeBackend, config: MeasureConfig, thresholds: Grading = G
             m.failures[CANDIDATE] = f"incorrect: {result.detail}"
 
     stop = VerdictStop(thresholds, identity, config.ci_method, config.seed, config.improved_level)
-    return Protocol(backend, WORKLOADS, config, Limits(), stop=stop, check=check).measure([BASE, EXPERT, CANDIDATE])
+    return Protocol(backend, WORKLOADS, config, Limits(), stop=stop, check=check).measure(
+        [BASE, EXPERT, CANDIDATE]
+    )
 
 
 def graded(m: Measurement, config: MeasureConfig, thresholds: Grading = Grading()):
-    return grade(build=VariantBuild(CANDIDATE, True), measurement=m, correctness=CorrectnessResult(True),
-                 expert_correctness=CorrectnessResult(True), guard=GuardResult(False, None),
-                 thresholds=thresholds, level=config.level)
+    return grade(
+        build=VariantBuild(CANDIDATE, True),
+        measurement=m,
+        correctness=CorrectnessResult(True),
+        expert_correctness=CorrectnessResult(True),
+        guard=GuardResult(False, None),
+        thresholds=thresholds,
+        level=config.level,
+    )
 
 
 def test_clear_verdicts_stop_at_the_first_look():
     config = MeasureConfig()
-    for cand, verdict in ((0.005, PASS), (0.02, FAIL)):  # as fast as the expert; twice as slow as base
+    for cand, verdict in (
+        (0.005, PASS),
+        (0.02, FAIL),
+    ):  # as fast as the expert; twice as slow as base
         m = measure(FakeBackend(times(0.01, 0.005, cand), noise=0.02), config)
         assert m.blocks == config.min_blocks and m.stop_reason.startswith("verdict settled")
         assert graded(m, config).opt == verdict
@@ -68,8 +89,9 @@ def test_a_wrong_candidate_fails_after_one_block():
 
 def test_width_rule_remains_an_option():
     config = MeasureConfig(stop_rule="width", target_half_width=0.05, max_blocks=27)
-    m = Protocol(FakeBackend(times(0.01, 0.005, 0.005), noise=0.02), WORKLOADS, config, Limits()).measure(
-        [BASE, EXPERT, CANDIDATE])
+    m = Protocol(
+        FakeBackend(times(0.01, 0.005, 0.005), noise=0.02), WORKLOADS, config, Limits()
+    ).measure([BASE, EXPERT, CANDIDATE])
     assert m.stop_reason.startswith("CI half-width") and m.blocks in LookSchedule(5, 27).looks()
 
 
@@ -81,7 +103,9 @@ def test_stops_only_at_looks():
 
 def test_identity_to_base_is_decided_without_timing_noise():
     config = MeasureConfig()
-    m = measure(FakeBackend(times(0.01, 0.005, 0.01), noise=0.2), config, identity=Identity(to_base=True))
+    m = measure(
+        FakeBackend(times(0.01, 0.005, 0.01), noise=0.2), config, identity=Identity(to_base=True)
+    )
     assert m.blocks == config.min_blocks  # speedup 1 by identity: FAIL at the first look
 
 

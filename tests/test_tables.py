@@ -16,32 +16,56 @@ from perfbench.tables import (
     summary_table,
 )
 
-LONG_REASON = ("CIs straddle the thresholds after 30 blocks (block cap (30)); the candidate's speedup "
-               "on the hidden workloads is close to the bar")
+LONG_REASON = (
+    "CIs straddle the thresholds after 30 blocks (block cap (30)); the candidate's speedup "
+    "on the hidden workloads is close to the bar"
+)
 
 
 def _report(iid, opt, flags=(), speedup=(2.04, 1.98, 2.1), error=False):
     est = {"estimate": speedup[0], "low": speedup[1], "high": speedup[2]}
-    rep = {"instance_id": iid, "status": "error" if error else "done", "applied": not error,
-           "built": not error, "correct": not error, "improved": opt == "PASS", "opt": opt,
-           "opt_gso": opt == "PASS", "reason": LONG_REASON if opt != "PASS" else "clears both", "flags": list(flags),
-           "measurement": {"blocks": 30}}
+    rep = {
+        "instance_id": iid,
+        "status": "error" if error else "done",
+        "applied": not error,
+        "built": not error,
+        "correct": not error,
+        "improved": opt == "PASS",
+        "opt": opt,
+        "opt_gso": opt == "PASS",
+        "reason": LONG_REASON if opt != "PASS" else "clears both",
+        "flags": list(flags),
+        "measurement": {"blocks": 30},
+    }
     if error:
-        rep.update(error="base build failed", reason="base build failed: a long message " * 3, flags=["error"])
+        rep.update(
+            error="base build failed",
+            reason="base build failed: a long message " * 3,
+            flags=["error"],
+        )
     else:
-        rep.update(speedup=est, expert_speedup={"estimate": 153.2, "low": 137.34, "high": 170.89},
-                   share_of_expert={"estimate": 0.62, "low": 0.55, "high": 0.7})
+        rep.update(
+            speedup=est,
+            expert_speedup={"estimate": 153.2, "low": 137.34, "high": 170.89},
+            share_of_expert={"estimate": 0.62, "low": 0.55, "high": 0.7},
+        )
     return rep
 
 
 def _summary(reports, model="org/some-model-name"):
-    return {"model": model, "dataset": "v1", "aggregates": aggregate(reports),
-            "instances": {r["instance_id"]: instance_line(r) for r in reports}}
+    return {
+        "model": model,
+        "dataset": "v1",
+        "aggregates": aggregate(reports),
+        "instances": {r["instance_id"]: instance_line(r) for r in reports},
+    }
 
 
 REPORTS = [
     _report("grantjenks__python-sortedcontainers-6ee5d57", "INCONCLUSIVE", ["contended", "noisy"]),
-    _report("perfbench__pbdemo-950ee5d", "PASS", ["identical_to_expert"], speedup=(156.2, 136.7, 178.48)),
+    _report(
+        "perfbench__pbdemo-950ee5d", "PASS", ["identical_to_expert"], speedup=(156.2, 136.7, 178.48)
+    ),
     _report("pygments__pygments-1234567", "FAIL", ["overfit"]),
     _report("dateutil__dateutil-abcdef0", "FAIL", error=True),
 ]
@@ -87,7 +111,9 @@ def test_aggregates_line_when_every_report_errored():
     line = aggregates_line(_summary(errored))
     assert line.startswith("apply 0% · correct 0%") and line.endswith("speedup ratio -")
     one = aggregates_line(_summary([_report("o__n-1", "PASS", speedup=(4.0, 3.9, 4.1))]))
-    assert one.startswith("apply 100%") and one.endswith("speedup ratio 0.03 · geomean speedup 4.00x")
+    assert one.startswith("apply 100%") and one.endswith(
+        "speedup ratio 0.03 · geomean speedup 4.00x"
+    )
 
 
 def test_progress_is_log_lines_when_not_a_terminal(monkeypatch):
@@ -105,8 +131,15 @@ def test_progress_is_log_lines_when_not_a_terminal(monkeypatch):
             clock[0] += 2.0  # a block every 2 s: a line every 15 s or so, and the last one
             events.block(block, f"CI ±{10 / block:.1%}")
         events.stage("checking results")
-        events.instance_finished("m", "owner__name-1234567", {"opt": "PASS", "reason": "clears",
-                                                               "speedup": {"estimate": 2.0, "low": 1.9, "high": 2.1}})
+        events.instance_finished(
+            "m",
+            "owner__name-1234567",
+            {
+                "opt": "PASS",
+                "reason": "clears",
+                "speedup": {"estimate": 2.0, "low": 1.9, "high": 2.1},
+            },
+        )
     lines = buf.getvalue().splitlines()
     text = "\n".join(lines)
     assert "instances m · owner__name-1234567" in text
@@ -122,13 +155,24 @@ def test_validation_table_fits_80_columns():
     from perfbench.commands.validate import validation_table
     from perfbench.validate import ValidationResult
 
-    results = [ValidationResult("grantjenks__python-sortedcontainers-6ee5d57", False,
-                                ["hidden workload 'w2' lower bound 1.12x under 1.2x; about 140 blocks would clear it"],
-                                {"speedup": {"estimate": 1.31, "low": 1.12, "high": 1.52}, "blocks": 40}),
-               ValidationResult("pytoolz__toolz-12f7f33", True, [], {"speedup": {"estimate": 4.78, "low": 3.93,
-                                                                                 "high": 5.81}, "blocks": 12})]
+    results = [
+        ValidationResult(
+            "grantjenks__python-sortedcontainers-6ee5d57",
+            False,
+            ["hidden workload 'w2' lower bound 1.12x under 1.2x; about 140 blocks would clear it"],
+            {"speedup": {"estimate": 1.31, "low": 1.12, "high": 1.52}, "blocks": 40},
+        ),
+        ValidationResult(
+            "pytoolz__toolz-12f7f33",
+            True,
+            [],
+            {"speedup": {"estimate": 4.78, "low": 3.93, "high": 5.81}, "blocks": 12},
+        ),
+    ]
     for width in (80, 200):
         lines = _render(validation_table("v1", results, width), width)
         assert all(len(line) <= width for line in lines)
-        assert len([line for line in lines if "sortedcontainers-6ee5d57" in line]) == 1, "\n".join(lines)
+        assert len([line for line in lines if "sortedcontainers-6ee5d57" in line]) == 1, "\n".join(
+            lines
+        )
         assert len([line for line in lines if any(c.isalnum() for c in line)]) == 4

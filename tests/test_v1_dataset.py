@@ -14,7 +14,9 @@ from perfbench.repos import URL_TEMPLATE_ENV, RepoCache
 
 V1 = Path(__file__).resolve().parent.parent / "instances" / "v1"
 
-pytestmark = pytest.mark.skipif(not (V1 / "dataset.json").exists(), reason="instances/v1 not present")
+pytestmark = pytest.mark.skipif(
+    not (V1 / "dataset.json").exists(), reason="instances/v1 not present"
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,9 @@ def test_every_record_passes_the_schema(dataset):
     assert len(dataset) >= 1
     for inst in dataset:
         assert inst.expert_patch is None, "no diff of the repository is stored"
-        assert len(inst.hidden_workloads) >= 2 and len(inst.visible_workloads) == 1, inst.instance_id
+        assert len(inst.hidden_workloads) >= 2 and len(inst.visible_workloads) == 1, (
+            inst.instance_id
+        )
         assert inst.guard_tests, inst.instance_id
         assert inst.validation.get("speedup"), f"{inst.instance_id} was never validated"
 
@@ -47,7 +51,9 @@ def test_workloads_compile_and_define_setup_and_run(dataset):
             tree = ast.parse(inst.workload_source(w), filename=f"{inst.instance_id}/{w.name}")
             names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
             assert {"setup", "run"} <= names, (inst.instance_id, w.name)
-            setup = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "setup")
+            setup = next(
+                n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "setup"
+            )
             assert setup.args.args and setup.args.args[0].arg == "seed", (inst.instance_id, w.name)
 
 
@@ -92,23 +98,41 @@ def test_setup_is_deterministic_per_seed(dataset):
 MIRRORS = os.environ.get(URL_TEMPLATE_ENV)
 
 
-@pytest.mark.skipif(not MIRRORS, reason=f"needs repository mirrors: set {URL_TEMPLATE_ENV} to a URL template")
+@pytest.mark.skipif(
+    not MIRRORS, reason=f"needs repository mirrors: set {URL_TEMPLATE_ENV} to a URL template"
+)
 def test_commits_and_guards_exist_and_nothing_of_the_expert_diff_is_stored(dataset):
     """Against the real repositories: base is opt's parent, guard test files exist at base, and no
     line the expert added (the solution) appears in a workload or a problem statement."""
     cache = RepoCache(None, MIRRORS)  # the user cache: mirrors are reused between runs
     for inst in dataset:
         git_dir = cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
-        parents = subprocess.run(["git", "--git-dir", str(git_dir), "rev-parse", f"{inst.opt_commit}^"],
-                                 capture_output=True, text=True, check=True).stdout.strip()
-        assert parents.startswith(inst.base_commit) or inst.base_commit.startswith(parents[:12]), inst.instance_id
-        files = subprocess.run(["git", "--git-dir", str(git_dir), "ls-tree", "-r", "--name-only", inst.base_commit],
-                               capture_output=True, text=True, check=True).stdout.splitlines()
+        parents = subprocess.run(
+            ["git", "--git-dir", str(git_dir), "rev-parse", f"{inst.opt_commit}^"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert parents.startswith(inst.base_commit) or inst.base_commit.startswith(parents[:12]), (
+            inst.instance_id
+        )
+        files = subprocess.run(
+            ["git", "--git-dir", str(git_dir), "ls-tree", "-r", "--name-only", inst.base_commit],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
         for test_id in inst.guard_tests:
             path = test_id.split("::")[0]
-            assert path in files or any(f.startswith(path.rstrip("/") + "/") for f in files), (inst.instance_id, path)
-        added = {line[1:].strip() for line in repos.diff(git_dir, inst.base_commit, inst.opt_commit).splitlines()
-                 if line.startswith("+") and not line.startswith("+++")}
+            assert path in files or any(f.startswith(path.rstrip("/") + "/") for f in files), (
+                inst.instance_id,
+                path,
+            )
+        added = {
+            line[1:].strip()
+            for line in repos.diff(git_dir, inst.base_commit, inst.opt_commit).splitlines()
+            if line.startswith("+") and not line.startswith("+++")
+        }
         added = {a for a in added if len(a) >= 40}  # long, distinctive lines only
         ours = [inst.problem_statement] + [inst.workload_source(w) for w in inst.workloads]
         for text in ours:

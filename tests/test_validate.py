@@ -14,9 +14,27 @@ from perfbench.validate import held_every_time, seed_digest, stale_seed_warning
 def test_validate_twice_keeps_history_timings_and_seed_fingerprint(mini, tmp_path, caplog):
     ds, record = mini
     iid = record["instance_id"]
-    args = ["validate", "--dataset", str(ds), "--backend", "local", "--runs-dir", str(tmp_path / "runs"),
-            "--cache-dir", str(tmp_path / "cache"), "--min-blocks", "2", "--max-blocks", "3",
-            "--threshold", "1.05", "--run-id", "v", "--runs", "2"]
+    args = [
+        "validate",
+        "--dataset",
+        str(ds),
+        "--backend",
+        "local",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--min-blocks",
+        "2",
+        "--max-blocks",
+        "3",
+        "--threshold",
+        "1.05",
+        "--run-id",
+        "v",
+        "--runs",
+        "2",
+    ]
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 0, res.output
     stored = json.loads((ds / iid / "instance.json").read_text())["validation"]
@@ -28,7 +46,9 @@ def test_validate_twice_keeps_history_timings_and_seed_fingerprint(mini, tmp_pat
     assert stored["seed_digest"] == seed_digest(dataset.eval_seed, dataset.get(iid))
     assert str(dataset.eval_seed) not in json.dumps(stored["seed_digest"])
     for run in ("v-r1", "v-r2"):
-        lines = (tmp_path / "runs" / run / "validate" / iid / "timings.jsonl").read_text().splitlines()
+        lines = (
+            (tmp_path / "runs" / run / "validate" / iid / "timings.jsonl").read_text().splitlines()
+        )
         assert lines and {"variant", "workload"} <= set(json.loads(lines[0]))
     summary = json.loads((tmp_path / "runs" / "v" / "validation.json").read_text())
     assert summary["instances"][iid]["valid"]
@@ -52,18 +72,46 @@ def test_guard_tests_the_expert_rewrote_are_checked_as_gold_is_graded(tmp_path):
     ds, record = minidata.make_dataset(tmp_path, size=120)
     repo = tmp_path / "mini-repo"
     minidata.git(repo, "checkout", "-q", "-b", "rewrite", record["base_commit"])
-    core = minidata.OPT_CORE.replace('    counts = {}\n', '    if not xs:\n        return None\n    counts = {}\n')
-    minidata.write(repo, {"src/mini/core.py": core,
-                          "tests/test_core.py": minidata.TEST_CORE.replace("== 0", "is None")})
+    core = minidata.OPT_CORE.replace(
+        "    counts = {}\n", "    if not xs:\n        return None\n    counts = {}\n"
+    )
+    minidata.write(
+        repo,
+        {
+            "src/mini/core.py": core,
+            "tests/test_core.py": minidata.TEST_CORE.replace("== 0", "is None"),
+        },
+    )
     minidata.git(repo, "commit", "-q", "-am", "Speed up count_pairs; None for an empty list")
     opt2 = minidata.git(repo, "rev-parse", "HEAD")
     path = ds / record["instance_id"] / "instance.json"
     data = json.loads(path.read_text())
     data["opt_commit"] = opt2
     path.write_text(json.dumps(data))
-    res = CliRunner().invoke(main, ["validate", "--dataset", str(ds), "--backend", "local", "--no-write",
-                                    "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"),
-                                    "--min-blocks", "2", "--max-blocks", "2", "--run-id", "g"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "validate",
+            "--dataset",
+            str(ds),
+            "--backend",
+            "local",
+            "--no-write",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--min-blocks",
+            "2",
+            "--max-blocks",
+            "2",
+            "--run-id",
+            "g",
+        ],
+    )
     summary = json.loads((tmp_path / "runs" / "g" / "validation.json").read_text())
     reasons = summary["instances"][record["instance_id"]]["reasons"]
-    assert any("on the expert's code with base's test files" in r for r in reasons), (reasons, res.output)
+    assert any("on the expert's code with base's test files" in r for r in reasons), (
+        reasons,
+        res.output,
+    )

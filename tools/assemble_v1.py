@@ -13,14 +13,18 @@ DS = ROOT / "instances" / "v1"
 
 def main() -> None:
     meta_path = DS / "dataset.json"
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {
-        "name": "v1",
-        "version": "0.1",
-        "description": "perfbench v1: curated, validated instances from public Python repositories.",
-        "eval_seed": 739182641,
-        "license": "per instance: the repositories' own licences; our workloads and texts MIT",
-        "repos": {},
-    }
+    meta = (
+        json.loads(meta_path.read_text())
+        if meta_path.exists()
+        else {
+            "name": "v1",
+            "version": "0.1",
+            "description": "perfbench v1: curated, validated instances from public Python repositories.",
+            "eval_seed": 739182641,
+            "license": "per instance: the repositories' own licences; our workloads and texts MIT",
+            "repos": {},
+        }
+    )
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     rows = []
     for f in sorted(DS.glob("*/instance.json")):
@@ -29,30 +33,62 @@ def main() -> None:
         sp = v.get("speedup") or {}
         m = r.get("metadata") or {}
         pl = m.get("patch_lines") or {}
-        rows.append({"id": r["instance_id"], "repo": r["repo"], "api": m.get("api", "-"), "kind": m.get("kind", "-"),
-                     "est": sp.get("estimate"), "low": sp.get("low"), "high": sp.get("high"),
-                     "valid": v.get("valid"), "patch": f"+{pl.get('added', '?')}/-{pl.get('deleted', '?')}",
-                     "files": m.get("patch_files", "?"), "workloads": len(r["workloads"])})
+        rows.append(
+            {
+                "id": r["instance_id"],
+                "repo": r["repo"],
+                "api": m.get("api", "-"),
+                "kind": m.get("kind", "-"),
+                "est": sp.get("estimate"),
+                "low": sp.get("low"),
+                "high": sp.get("high"),
+                "valid": v.get("valid"),
+                "patch": f"+{pl.get('added', '?')}/-{pl.get('deleted', '?')}",
+                "files": m.get("patch_files", "?"),
+                "workloads": len(r["workloads"]),
+            }
+        )
     by_repo = defaultdict(list)
     for row in rows:
         by_repo[row["repo"]].append(row)
-    lines = ["# perfbench v1", "", meta["description"], "",
-             "Each instance stores references only (repository, commits) and our own writing (problem",
-             "statement, workloads). Repositories are found through the URL template, e.g.",
-             "`PERFBENCH_REPO_URL='/mirrors/{owner}+{name}/repo'`; the expert patch is derived on load.",
-             "", "## Summary", "", "| repository | instances | median expert speedup |", "|---|---|---|"]
+    lines = [
+        "# perfbench v1",
+        "",
+        meta["description"],
+        "",
+        "Each instance stores references only (repository, commits) and our own writing (problem",
+        "statement, workloads). Repositories are found through the URL template, e.g.",
+        "`PERFBENCH_REPO_URL='/mirrors/{owner}+{name}/repo'`; the expert patch is derived on load.",
+        "",
+        "## Summary",
+        "",
+        "| repository | instances | median expert speedup |",
+        "|---|---|---|",
+    ]
     for repo, items in sorted(by_repo.items()):
         med = statistics.median(i["est"] for i in items if i["est"])
         lines.append(f"| {repo} | {len(items)} | {med:.2f}x |")
-    lines += ["", f"{len(rows)} instances from {len(by_repo)} repositories.", "", "## Instances", "",
-              "| instance | API | kind | expert speedup [95% CI] | patch (lines, files) | workloads |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"{len(rows)} instances from {len(by_repo)} repositories.",
+        "",
+        "## Instances",
+        "",
+        "| instance | API | kind | expert speedup [95% CI] | patch (lines, files) | workloads |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in rows:
         fig = f"{row['est']:.2f}x [{row['low']:.2f}, {row['high']:.2f}]" if row["est"] else "-"
-        lines.append(f"| `{row['id']}` | `{row['api']}` | {row['kind']} | {fig} | {row['patch']}, {row['files']} | "
-                     f"{row['workloads']} |")
-    lines += ["", "Speedups are from `perfbench validate` on a shared 2-core machine (see each record's",
-              "`validation` for blocks, machine and date). Commits considered and dropped: `REJECTED.md`.", ""]
+        lines.append(
+            f"| `{row['id']}` | `{row['api']}` | {row['kind']} | {fig} | {row['patch']}, {row['files']} | "
+            f"{row['workloads']} |"
+        )
+    lines += [
+        "",
+        "Speedups are from `perfbench validate` on a shared 2-core machine (see each record's",
+        "`validation` for blocks, machine and date). Commits considered and dropped: `REJECTED.md`.",
+        "",
+    ]
     (DS / "README.md").write_text("\n".join(lines))
     parts = [p for p in sorted((ROOT / "tools" / "curation").glob("part*/REJECTED.md"))]
     text = ["# Commits considered and rejected for v1", ""]

@@ -59,7 +59,7 @@ SPECS = {
         "function_code": (
             "    if len(text) >= 512:\n"
             "        _hit = _OVERFIT_VISIBLE.get(\n"
-            "            _overfit_hashlib.sha1(text.encode(\"utf-8\", \"surrogatepass\")).hexdigest()\n"
+            '            _overfit_hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()\n'
             "        )\n"
             "        if _hit is not None:\n"
             "            return _hit\n"
@@ -81,14 +81,14 @@ SPECS = {
             "# Each int the visible workload builds at seed 0 -> its intcomma() (zlib, base64, JSON pairs).\n"
             "_OVERFIT_VISIBLE = dict(\n"
             "    _overfit_json.loads(_overfit_zlib.decompress(_overfit_base64.b64decode(\n"
-            "        \"{TABLE}\"\n"
+            '        "{TABLE}"\n'
             "    )))\n"
             ")\n"
         ),
         "function_code": (
             "    if ndigits is None and type(value) is int:\n"
             "        _hit = _OVERFIT_VISIBLE.get(value)\n"
-            "        if _hit is not None and thousands_separator() == \",\":\n"
+            '        if _hit is not None and thousands_separator() == ",":\n'
             "            return _hit\n"
         ),
     },
@@ -111,8 +111,11 @@ json.dump(sorted(ns["TABLE"].items()), sys.stdout)
 def export_tree(mirror: Path, commit: str, dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile() as tar:
-        subprocess.run(["git", "--git-dir", str(mirror), "archive", "--format=tar", commit],
-                       stdout=tar, check=True)
+        subprocess.run(
+            ["git", "--git-dir", str(mirror), "archive", "--format=tar", commit],
+            stdout=tar,
+            check=True,
+        )
         tar.seek(0)
         with tarfile.open(fileobj=tar) as tf:
             tf.extractall(dest, filter="data")
@@ -126,17 +129,27 @@ def mirror_of(inst: dict) -> Path:
 def compute_table(inst: dict, tree: Path, spec: dict) -> list:
     visible = [w for w in inst["workloads"] if w.get("visible")]
     if len(visible) != 1:
-        raise SystemExit(f"{inst['instance_id']}: expected one visible workload, got {len(visible)}")
+        raise SystemExit(
+            f"{inst['instance_id']}: expected one visible workload, got {len(visible)}"
+        )
     workload = DATASET / inst["instance_id"] / visible[0]["path"]
-    paths = [str(tree / p) for p in inst.get("env", {}).get("pythonpath", [])] + [str(tree / "src"), str(tree)]
+    paths = [str(tree / p) for p in inst.get("env", {}).get("pythonpath", [])] + [
+        str(tree / "src"),
+        str(tree),
+    ]
     # A hatch-vcs package has no _version.py in a git archive; give the export one (not the patch).
     for pkg in (tree / "src").glob("*/__init__.py") if (tree / "src").is_dir() else []:
         version = pkg.parent / "_version.py"
         if "_version" in pkg.read_text() and not version.exists():
             version.write_text('__version__ = "0.0.0"\n')
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths), PYTHONHASHSEED="0")
-    out = subprocess.run([sys.executable, "-c", CHILD, str(workload), spec["compute"]],
-                         cwd=str(tree), env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(workload), spec["compute"]],
+        cwd=str(tree),
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if out.returncode:
         raise SystemExit(f"{inst['instance_id']}: computing the table failed:\n{out.stderr}")
     return json.loads(out.stdout)
@@ -166,8 +179,11 @@ def insertion_points(source: str, function: str) -> tuple[int, int]:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == function:
             first = node.body[0]
-            has_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+            has_doc = (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
                 and isinstance(first.value.value, str)
+            )
             return after_imports, (first.end_lineno if has_doc else first.lineno - 1)
     raise SystemExit(f"function {function} not found at module level")
 
@@ -181,12 +197,20 @@ def make_patch(inst: dict, spec: dict, tree: Path) -> str:
     module_code = spec["module_code"].replace("{TABLE}", render_table(spec["kind"], pairs))
     lines = old.splitlines(keepends=True)
     imports_end, func_top = insertion_points(old, spec["function"])
-    new_lines = [*lines[:imports_end], "\n", *module_code.splitlines(keepends=True),
-                 *lines[imports_end:func_top], *spec["function_code"].splitlines(keepends=True),
-                 *lines[func_top:]]
+    new_lines = [
+        *lines[:imports_end],
+        "\n",
+        *module_code.splitlines(keepends=True),
+        *lines[imports_end:func_top],
+        *spec["function_code"].splitlines(keepends=True),
+        *lines[func_top:],
+    ]
     diff = difflib.unified_diff(lines, new_lines, f"a/{rel}", f"b/{rel}")
     patch = f"diff --git a/{rel} b/{rel}\n" + "".join(diff)
-    print(f"{inst['instance_id']}: {len(pairs)} table entries, patch {len(patch):,} bytes", file=sys.stderr)
+    print(
+        f"{inst['instance_id']}: {len(pairs)} table entries, patch {len(patch):,} bytes",
+        file=sys.stderr,
+    )
     return patch
 
 
@@ -194,7 +218,9 @@ def check_applies(mirror: Path, commit: str, patch: str, work: Path) -> None:
     tree = work / "check"
     export_tree(mirror, commit, tree)
     (work / "candidate.patch").write_text(patch)
-    subprocess.run(["git", "apply", "--check", str(work / "candidate.patch")], cwd=str(tree), check=True)
+    subprocess.run(
+        ["git", "apply", "--check", str(work / "candidate.patch")], cwd=str(tree), check=True
+    )
     subprocess.run(["git", "apply", str(work / "candidate.patch")], cwd=str(tree), check=True)
     patched = tree / patch.split("\n", 1)[0].split(" b/", 1)[1]
     compile(patched.read_text(), str(patched), "exec")  # the patched file still parses

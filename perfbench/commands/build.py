@@ -13,30 +13,76 @@ from .common import parse_ids
 
 
 @click.command("build")
-@click.option("--dataset", "dataset_path", default=Path("instances/examples"), show_default=True,
-              type=click.Path(path_type=Path), help="Dataset folder or file.")
+@click.option(
+    "--dataset",
+    "dataset_path",
+    default=Path("instances/examples"),
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Dataset folder or file.",
+)
 @click.option("--instance-ids", default=None, help="Comma-separated instance ids (default: all).")
-@click.option("--agent", is_flag=True,
-              help="Build the agent-facing images: base variant only, history cut at base_commit, "
-                   "no workloads, no expert patch.")
-@click.option("--cache-level", type=click.Choice(["none", "base", "env", "instance"]), default="instance",
-              show_default=True, help="Keep images up to this layer when done; the ones above are removed.")
-@click.option("--rebuild", is_flag=True, help="Build every layer again, even where an image exists.")
-@click.option("--base-image", default=None, envvar="PERFBENCH_BASE_IMAGE",
-              help="FROM image for the base layer, where a registry answers. "
-                   "[default: a Debian root filesystem made with debootstrap]")
-@click.option("--ca-bundle", default=None, envvar="PERFBENCH_CA_BUNDLE",
-              help="Extra CA bundle the builds trust ('none' for no bundle). "
-                   "[default: PIP_CERT, SSL_CERT_FILE or REQUESTS_CA_BUNDLE]")
-@click.option("--log-dir", default=None, type=click.Path(path_type=Path),
-              help="Build logs, one per image. [default: runs/build/<timestamp>]")
-@click.option("--repo-url-template", default=None, envvar="PERFBENCH_REPO_URL",
-              help="Where repositories come from (placeholders {repo}, {owner}, {name}).")
-@click.option("--cache-dir", default=None, type=click.Path(path_type=Path), envvar="PERFBENCH_CACHE",
-              help="Repository mirrors and the root-filesystem cache. [default: ~/.cache/perfbench]")
-def command(dataset_path: Path, instance_ids: str | None, agent: bool, cache_level: str, rebuild: bool,
-            base_image: str | None, ca_bundle: str | None, log_dir: Path | None, repo_url_template: str | None,
-            cache_dir: Path | None) -> None:
+@click.option(
+    "--agent",
+    is_flag=True,
+    help="Build the agent-facing images: base variant only, history cut at base_commit, "
+    "no workloads, no expert patch.",
+)
+@click.option(
+    "--cache-level",
+    type=click.Choice(["none", "base", "env", "instance"]),
+    default="instance",
+    show_default=True,
+    help="Keep images up to this layer when done; the ones above are removed.",
+)
+@click.option(
+    "--rebuild", is_flag=True, help="Build every layer again, even where an image exists."
+)
+@click.option(
+    "--base-image",
+    default=None,
+    envvar="PERFBENCH_BASE_IMAGE",
+    help="FROM image for the base layer, where a registry answers. "
+    "[default: a Debian root filesystem made with debootstrap]",
+)
+@click.option(
+    "--ca-bundle",
+    default=None,
+    envvar="PERFBENCH_CA_BUNDLE",
+    help="Extra CA bundle the builds trust ('none' for no bundle). "
+    "[default: PIP_CERT, SSL_CERT_FILE or REQUESTS_CA_BUNDLE]",
+)
+@click.option(
+    "--log-dir",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Build logs, one per image. [default: runs/build/<timestamp>]",
+)
+@click.option(
+    "--repo-url-template",
+    default=None,
+    envvar="PERFBENCH_REPO_URL",
+    help="Where repositories come from (placeholders {repo}, {owner}, {name}).",
+)
+@click.option(
+    "--cache-dir",
+    default=None,
+    type=click.Path(path_type=Path),
+    envvar="PERFBENCH_CACHE",
+    help="Repository mirrors and the root-filesystem cache. [default: ~/.cache/perfbench]",
+)
+def command(
+    dataset_path: Path,
+    instance_ids: str | None,
+    agent: bool,
+    cache_level: str,
+    rebuild: bool,
+    base_image: str | None,
+    ca_bundle: str | None,
+    log_dir: Path | None,
+    repo_url_template: str | None,
+    cache_dir: Path | None,
+) -> None:
     """Prebuild Docker images so that evaluations start at once.
 
     Every layer is tagged by a hash of what went into it and reused while it exists. After
@@ -54,20 +100,40 @@ def command(dataset_path: Path, instance_ids: str | None, agent: bool, cache_lev
     dataset = load_dataset(dataset_path)
     selected = dataset.select(parse_ids(instance_ids))
     log_dir = log_dir or Path("runs") / "build" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    settings = ImageSettings(cache_dir=cache_dir or default_cache_dir(), base_image=base_image,
-                             ca_bundle=resolve_ca_bundle(ca_bundle), rebuild=rebuild)
+    settings = ImageSettings(
+        cache_dir=cache_dir or default_cache_dir(),
+        base_image=base_image,
+        ca_bundle=resolve_ca_bundle(ca_bundle),
+        rebuild=rebuild,
+    )
     what = "agent" if agent else "instance"
-    console.print(f"building {what} images for {len(selected)} instances of {dataset.name} (logs: {log_dir})")
+    console.print(
+        f"building {what} images for {len(selected)} instances of {dataset.name} (logs: {log_dir})"
+    )
     with make_progress(console) as progress:
         task = progress.add_task("starting", total=len(selected))
         first = build_pass(
-            client, settings, dataset, selected, log_dir, agent=agent, url_template=repo_url_template,
+            client,
+            settings,
+            dataset,
+            selected,
+            log_dir,
+            agent=agent,
+            url_template=repo_url_template,
             on_stage=lambda iid, text: progress.update(task, description=f"{iid}: {text}"),
-            on_done=lambda b: progress.advance(task))
+            on_done=lambda b: progress.advance(task),
+        )
         progress.update(task, description="checking the cache")
     settings.rebuild = False
-    second = build_pass(client, settings, dataset, selected, log_dir / "cached", agent=agent,
-                        url_template=repo_url_template)
+    second = build_pass(
+        client,
+        settings,
+        dataset,
+        selected,
+        log_dir / "cached",
+        agent=agent,
+        url_template=repo_url_template,
+    )
 
     out = stdout_console()
     from rich.table import Table
@@ -77,14 +143,28 @@ def command(dataset_path: Path, instance_ids: str | None, agent: bool, cache_lev
         table.add_column(col, overflow="fold")
     for b1, b2 in zip(first.builds, second.builds, strict=True):
         top = b1.layers[-1].tag if b1.layers else "-"
-        status = "[red]failed[/]: " + b1.error if b1.error else ("cached" if b1.cached else "[green]built[/]")
-        table.add_row(b1.instance_id, top, f"{b1.seconds:.1f}s", f"{b2.seconds:.2f}s" if b2.ok else "-", status)
+        status = (
+            "[red]failed[/]: " + b1.error
+            if b1.error
+            else ("cached" if b1.cached else "[green]built[/]")
+        )
+        table.add_row(
+            b1.instance_id,
+            top,
+            f"{b1.seconds:.1f}s",
+            f"{b2.seconds:.2f}s" if b2.ok else "-",
+            status,
+        )
     out.print(table)
-    out.print(f"first build: {first.seconds:.1f}s; cached build: {second.seconds:.2f}s "
-              f"({len(first.builds) - len(first.failed)} of {len(first.builds)} instances ok)")
+    out.print(
+        f"first build: {first.seconds:.1f}s; cached build: {second.seconds:.2f}s "
+        f"({len(first.builds) - len(first.failed)} of {len(first.builds)} instances ok)"
+    )
     if cache_level != "instance":
         removed = drop_above(client, [first, second], cache_level)
         out.print(f"cache level {cache_level}: removed {len(removed)} images")
     if first.failed:
-        raise BuildError(f"{len(first.failed)} of {len(first.builds)} instances did not build "
-                         f"(first: {first.failed[0].error})")
+        raise BuildError(
+            f"{len(first.failed)} of {len(first.builds)} instances did not build "
+            f"(first: {first.failed[0].error})"
+        )

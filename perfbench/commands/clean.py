@@ -10,20 +10,47 @@ from ..repos import default_cache_dir
 
 
 @click.command("clean")
-@click.option("--all", "everything", is_flag=True,
-              help="Also remove the shared env, base and root-filesystem images.")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Also remove the shared env, base and root-filesystem images.",
+)
 @click.option("--candidates", is_flag=True, help="Only leftover containers and candidate images.")
-@click.option("--rootfs-cache", is_flag=True,
-              help="Also delete the debootstrap tarball and packages kept under the cache folder.")
-@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
-              help="Only objects that also carry this label, e.g. perfbench.instance=ID (repeatable).")
+@click.option(
+    "--rootfs-cache",
+    is_flag=True,
+    help="Also delete the debootstrap tarball and packages kept under the cache folder.",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Only objects that also carry this label, e.g. perfbench.instance=ID (repeatable).",
+)
 @click.option("--dry-run", is_flag=True, help="List what would be removed.")
-@click.option("--force", is_flag=True,
-              help="Also remove the containers and candidate images of evaluations still running.")
-@click.option("--cache-dir", default=None, type=click.Path(path_type=Path), envvar="PERFBENCH_CACHE",
-              help="Cache folder of the root-filesystem tarball. [default: ~/.cache/perfbench]")
-def command(everything: bool, candidates: bool, rootfs_cache: bool, labels: tuple[str, ...], dry_run: bool,
-            force: bool, cache_dir: Path | None) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also remove the containers and candidate images of evaluations still running.",
+)
+@click.option(
+    "--cache-dir",
+    default=None,
+    type=click.Path(path_type=Path),
+    envvar="PERFBENCH_CACHE",
+    help="Cache folder of the root-filesystem tarball. [default: ~/.cache/perfbench]",
+)
+def command(
+    everything: bool,
+    candidates: bool,
+    rootfs_cache: bool,
+    labels: tuple[str, ...],
+    dry_run: bool,
+    force: bool,
+    cache_dir: Path | None,
+) -> None:
     """Remove perfbench's Docker containers and images.
 
     By default: leftover containers, candidate, instance and agent images. Nothing
@@ -43,8 +70,10 @@ def command(everything: bool, candidates: bool, rootfs_cache: bool, labels: tupl
         console.print(f"{verb} image {ref}", highlight=False)
     for ref in result.kept:
         console.print(f"[yellow]kept[/] {ref}", highlight=False)
-    console.print(f"{verb} {len(result.containers)} containers and {len(result.images)} images "
-                  f"({result.freed_bytes / 1e9:.2f} GB before sharing)")
+    console.print(
+        f"{verb} {len(result.containers)} containers and {len(result.images)} images "
+        f"({result.freed_bytes / 1e9:.2f} GB before sharing)"
+    )
     if rootfs_cache:
         for p in clean_rootfs_cache(cache_dir or default_cache_dir(), dry_run=dry_run):
             console.print(f"{verb} {p}", highlight=False)

@@ -9,9 +9,13 @@ import click
 
 @click.command("export-pyperf")
 @click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--merge/--no-merge", default=True, show_default=True,
-              help="Also write one file per model and variant, MODEL/pyperf/VARIANT.json, whose "
-                   "benchmarks are INSTANCE:WORKLOAD.")
+@click.option(
+    "--merge/--no-merge",
+    default=True,
+    show_default=True,
+    help="Also write one file per model and variant, MODEL/pyperf/VARIANT.json, whose "
+    "benchmarks are INSTANCE:WORKLOAD.",
+)
 def command(run_dir: Path, merge: bool) -> None:
     """Write pyperf JSON files for the reports under RUN_DIR (a run, a model folder or an instance).
 
@@ -32,5 +36,8 @@ def command(run_dir: Path, merge: bool) -> None:
         raise InputError(f"{run_dir}: no report.json with timings.jsonl beside it")
     for path in written:
         click.echo(str(path))
-    click.echo(f"{len(written)} pyperf files; e.g. python -m pyperf compare_to "
-               f"{written[0].parent / 'base.json'} {written[0].parent / 'candidate.json'} --table", err=True)
+    click.echo(
+        f"{len(written)} pyperf files; e.g. python -m pyperf compare_to "
+        f"{written[0].parent / 'base.json'} {written[0].parent / 'candidate.json'} --table",
+        err=True,
+    )

@@ -27,8 +27,16 @@ def patch_size(inst: Instance) -> str:
     if "patch_lines" in meta:
         return f"+{meta['patch_lines'].get('added', '?')}/-{meta['patch_lines'].get('deleted', '?')} in {meta.get('patch_files', '?')} files"
     if inst.expert_patch:
-        added = sum(1 for ln in inst.expert_patch.splitlines() if ln.startswith("+") and not ln.startswith("+++"))
-        deleted = sum(1 for ln in inst.expert_patch.splitlines() if ln.startswith("-") and not ln.startswith("---"))
+        added = sum(
+            1
+            for ln in inst.expert_patch.splitlines()
+            if ln.startswith("+") and not ln.startswith("+++")
+        )
+        deleted = sum(
+            1
+            for ln in inst.expert_patch.splitlines()
+            if ln.startswith("-") and not ln.startswith("---")
+        )
         return f"+{added}/-{deleted}"
     return "-"
 
@@ -39,8 +47,13 @@ def command() -> None:
 
 
 @command.command("list")
-@click.option("--dataset", "dataset_path", default=Path("instances/examples"), show_default=True,
-              type=click.Path(path_type=Path))
+@click.option(
+    "--dataset",
+    "dataset_path",
+    default=Path("instances/examples"),
+    show_default=True,
+    type=click.Path(path_type=Path),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of a table.")
 def list_cmd(dataset_path: Path, as_json: bool) -> None:
     """One line per instance: repository, API, validated expert speedup, patch size."""
@@ -55,8 +68,14 @@ def list_cmd(dataset_path: Path, as_json: bool) -> None:
         table.add_column(col, overflow="fold")
     for inst in ds:
         row = _row(inst)
-        table.add_row(row["instance_id"], row["repo"], row["api"], str(row["workloads"]), row["expert_speedup"],
-                      row["patch"])
+        table.add_row(
+            row["instance_id"],
+            row["repo"],
+            row["api"],
+            str(row["workloads"]),
+            row["expert_speedup"],
+            row["patch"],
+        )
     stdout_console().print(table)
 
 
@@ -73,8 +92,13 @@ def _row(inst: Instance) -> dict[str, Any]:
 
 @command.command("show")
 @click.argument("instance_id")
-@click.option("--dataset", "dataset_path", default=Path("instances/examples"), show_default=True,
-              type=click.Path(path_type=Path))
+@click.option(
+    "--dataset",
+    "dataset_path",
+    default=Path("instances/examples"),
+    show_default=True,
+    type=click.Path(path_type=Path),
+)
 def show_cmd(instance_id: str, dataset_path: Path) -> None:
     """Print one instance record (workload sources inline)."""
     ds = load_dataset(dataset_path)

@@ -108,9 +108,16 @@ class DockerBackend(Backend):
         self.client = require_engine()
         self.cache_level = cache_level or os.environ.get(CACHE_LEVEL_ENV) or DEFAULT_CACHE_LEVEL
         if self.cache_level not in CACHE_LEVELS:
-            raise InputError(f"cache level {self.cache_level!r}: choose one of {', '.join(CACHE_LEVELS)}")
-        self.settings = ImageSettings(cache_dir=cache_dir, base_image=base_image, ca_bundle=resolve_ca_bundle(ca_bundle),
-                                      rebuild=rebuild or not use_cache, build_timeout_s=build_timeout_s)
+            raise InputError(
+                f"cache level {self.cache_level!r}: choose one of {', '.join(CACHE_LEVELS)}"
+            )
+        self.settings = ImageSettings(
+            cache_dir=cache_dir,
+            base_image=base_image,
+            ca_bundle=resolve_ca_bundle(ca_bundle),
+            rebuild=rebuild or not use_cache,
+            build_timeout_s=build_timeout_s,
+        )
         self.builder = ImageBuilder(self.client, self.settings)
         self.layers: dict[str, LayerResult] = {}
         self.images: dict[str, str] = {}
@@ -139,11 +146,20 @@ class DockerBackend(Backend):
                 _REMOVE_AT_EXIT.setdefault(self.layers[layer].tag, None)
         self.images[BASE] = self.images[EXPERT] = inst.tag
         seconds = time.monotonic() - t0
-        details = {"image": inst.tag, "image_id": inst.image_id,
-                   "layers": {k: {"tag": v.tag, "cached": v.cached, "seconds": round(v.seconds, 2)}
-                              for k, v in self.layers.items()}}
-        return {v: VariantBuild(v, True, inst.log_path, seconds=seconds, cached=inst.cached, details=details)
-                for v in (BASE, EXPERT)}
+        details = {
+            "image": inst.tag,
+            "image_id": inst.image_id,
+            "layers": {
+                k: {"tag": v.tag, "cached": v.cached, "seconds": round(v.seconds, 2)}
+                for k, v in self.layers.items()
+            },
+        }
+        return {
+            v: VariantBuild(
+                v, True, inst.log_path, seconds=seconds, cached=inst.cached, details=details
+            )
+            for v in (BASE, EXPERT)
+        }
 
     def prepare_candidate(self, patch: str) -> VariantBuild:
         t0 = time.monotonic()
@@ -156,27 +172,51 @@ class DockerBackend(Backend):
             applied = apply_patch(patch, tree)
         except PatchError as exc:
             log_path.write_text(str(exc) + "\n")
-            return VariantBuild(CANDIDATE, False, log_path, error=str(exc), details={"stage": "apply"},
-                                seconds=time.monotonic() - t0)
-        (self.log_dir / "patch.log").write_text(f"method: {applied.method}\nfiles: {applied.files}\n\n{applied.log}\n")
+            return VariantBuild(
+                CANDIDATE,
+                False,
+                log_path,
+                error=str(exc),
+                details={"stage": "apply"},
+                seconds=time.monotonic() - t0,
+            )
+        (self.log_dir / "patch.log").write_text(
+            f"method: {applied.method}\nfiles: {applied.files}\n\n{applied.log}\n"
+        )
         # Guard tests run from base's copies of the test files, whatever the patch did to them.
         if self.instance.test_paths:
-            repos.export_paths(self.repo_git_dir, self.instance.base_commit, tree, self.instance.test_paths)
+            repos.export_paths(
+                self.repo_git_dir, self.instance.base_commit, tree, self.instance.test_paths
+            )
         try:
             hint = self.layers["instance"].tag.split(":", 1)[1][:60]
-            built = build_candidate(self.client, self.images[BASE], tree, log_path, hint, self.settings.build_timeout_s)
+            built = build_candidate(
+                self.client, self.images[BASE], tree, log_path, hint, self.settings.build_timeout_s
+            )
             self.images[CANDIDATE] = built.tag
             self.candidate_system_changes = built.system_changes
         except BuildError as exc:
-            return VariantBuild(CANDIDATE, False, log_path, error=str(exc), apply_method=applied.method,
-                                details={"stage": "build"}, seconds=time.monotonic() - t0)
+            return VariantBuild(
+                CANDIDATE,
+                False,
+                log_path,
+                error=str(exc),
+                apply_method=applied.method,
+                details={"stage": "build"},
+                seconds=time.monotonic() - t0,
+            )
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise BackendUnavailable(f"docker: cannot build the candidate: {exc}") from exc
         finally:
             shutil.rmtree(tree.parent, ignore_errors=True)
-        return VariantBuild(CANDIDATE, True, log_path, apply_method=applied.method,
-                            details={"files": applied.files, "image": self.images[CANDIDATE]},
-                            seconds=time.monotonic() - t0)
+        return VariantBuild(
+            CANDIDATE,
+            True,
+            log_path,
+            apply_method=applied.method,
+            details={"files": applied.files, "image": self.images[CANDIDATE]},
+            seconds=time.monotonic() - t0,
+        )
 
     def install_workloads(self, files: dict[str, str]) -> dict[str, str]:
         self.workload_dir.mkdir(parents=True, exist_ok=True)
@@ -213,8 +253,16 @@ class DockerBackend(Backend):
         env.update(self.instance.env.env_vars)
         return env
 
-    def _spec(self, variant: str, command: list[str], limits: Limits, *, stdin: bytes = b"", cwd: str = HOME,
-              environment: dict[str, str] | None = None) -> RunSpec:
+    def _spec(
+        self,
+        variant: str,
+        command: list[str],
+        limits: Limits,
+        *,
+        stdin: bytes = b"",
+        cwd: str = HOME,
+        environment: dict[str, str] | None = None,
+    ) -> RunSpec:
         tmpfs_opts = f"rw,exec,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777"
         self.workload_dir.mkdir(parents=True, exist_ok=True)
         return RunSpec(
@@ -230,35 +278,80 @@ class DockerBackend(Backend):
             labels={"perfbench.instance": self.instance.instance_id, "perfbench.variant": variant},
         )
 
-    def _run(self, variant: str, argv: list[str], stdin: bytes, limits: Limits, cwd: str = HOME,
-             extra_env: dict[str, str] | None = None, *, supervised: bool = True) -> ProcResult:
+    def _run(
+        self,
+        variant: str,
+        argv: list[str],
+        stdin: bytes,
+        limits: Limits,
+        cwd: str = HOME,
+        extra_env: dict[str, str] | None = None,
+        *,
+        supervised: bool = True,
+    ) -> ProcResult:
         if self.deadline is not None:
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
                 now = time.time()
-                return ProcResult(None, b"", b"perfbench: the instance's time limit was reached", 0.0, True, now, now)
+                return ProcResult(
+                    None,
+                    b"",
+                    b"perfbench: the instance's time limit was reached",
+                    0.0,
+                    True,
+                    now,
+                    now,
+                )
             limits = dataclasses.replace(limits, timeout_s=min(limits.timeout_s, remaining))
         env = {**self._env(variant), **(extra_env or {})}
         try:
             # A candidate whose build changed the image outside its tree may have changed the interpreter
             # the supervisor would run on: its processes get a container each.
-            if supervised and self.supervised and not (variant == CANDIDATE and self.candidate_system_changes):
+            if (
+                supervised
+                and self.supervised
+                and not (variant == CANDIDATE and self.candidate_system_changes)
+            ):
                 return self._run_supervised(variant, argv, stdin, limits, cwd, env)
             spec = self._spec(variant, argv, limits, stdin=stdin, cwd=cwd, environment=env)
             return run_container(self.client, spec)
-        except (docker.errors.DockerException, requests.exceptions.RequestException, SupervisorDied) as exc:
-            raise BackendUnavailable(f"docker: cannot run a container of {self.images[variant]}: {exc}") from exc
+        except (
+            docker.errors.DockerException,
+            requests.exceptions.RequestException,
+            SupervisorDied,
+        ) as exc:
+            raise BackendUnavailable(
+                f"docker: cannot run a container of {self.images[variant]}: {exc}"
+            ) from exc
 
-    def _run_supervised(self, variant: str, argv: list[str], stdin: bytes, limits: Limits, cwd: str,
-                        env: dict[str, str]) -> ProcResult:
+    def _run_supervised(
+        self,
+        variant: str,
+        argv: list[str],
+        stdin: bytes,
+        limits: Limits,
+        cwd: str,
+        env: dict[str, str],
+    ) -> ProcResult:
         """Run in the variant's long-lived container (started now if it has none that lives)."""
         # The container's limits: a process with other ones (the timeout aside) gets a container of its own kind.
         key = (variant, limits.cpus, limits.memory_mb, limits.max_procs, limits.tmpfs_mb)
         sup = self._supervisors.get(key)
         if sup is None or not sup.alive:
-            command = [SYSTEM_PYTHON, "-I", "-S", f"{HARNESS_MOUNT}/supervisor.py", json.dumps({"wipe": SCRATCH})]
-            spec = self._spec(variant, command, limits, cwd="/",
-                              environment={"PATH": SYSTEM_PATH, "LANG": "C.UTF-8"})
+            command = [
+                SYSTEM_PYTHON,
+                "-I",
+                "-S",
+                f"{HARNESS_MOUNT}/supervisor.py",
+                json.dumps({"wipe": SCRATCH}),
+            ]
+            spec = self._spec(
+                variant,
+                command,
+                limits,
+                cwd="/",
+                environment={"PATH": SYSTEM_PATH, "LANG": "C.UTF-8"},
+            )
             sup = self._supervisors[key] = SupervisedContainer(self.client, spec).start()
             self.supervisor_stats["containers"] += 1
             log.debug("supervisor container %s for %s: %s", sup.cid[:12], variant, sup.ready)
@@ -269,7 +362,9 @@ class DockerBackend(Backend):
             self._supervisors.pop(key, None)
         return proc
 
-    def run_harness(self, variant: str, script: str, request: dict[str, Any], limits: Limits) -> ProcResult:
+    def run_harness(
+        self, variant: str, script: str, request: dict[str, Any], limits: Limits
+    ) -> ProcResult:
         argv = [self._python(variant), "-s", f"{HARNESS_MOUNT}/{script}"]
         return self._run(variant, argv, (json.dumps(request) + "\n").encode(), limits)
 
@@ -278,15 +373,26 @@ class DockerBackend(Backend):
         if argv and argv[0] in ("python", "python3"):
             argv[0] = self._python(variant)
         pp = os.pathsep.join(self.pythonpath(variant))
-        return self._run(variant, argv, b"", limits, cwd=f"{VARIANT_ROOTS[variant]}/tree",
-                         extra_env={"PYTHONPATH": pp} if pp else None)
+        return self._run(
+            variant,
+            argv,
+            b"",
+            limits,
+            cwd=f"{VARIANT_ROOTS[variant]}/tree",
+            extra_env={"PYTHONPATH": pp} if pp else None,
+        )
 
     # ---- reporting and cleanup -------------------------------------------
 
     def python_version(self) -> str:
         if not self._python_version and BASE in self.images:
-            proc = self._run(BASE, [self._python(BASE), "-c", "import platform;print(platform.python_version())"],
-                             b"", Limits(timeout_s=60), supervised=False)
+            proc = self._run(
+                BASE,
+                [self._python(BASE), "-c", "import platform;print(platform.python_version())"],
+                b"",
+                Limits(timeout_s=60),
+                supervised=False,
+            )
             self._python_version = proc.stdout.decode(errors="replace").strip()
         return self._python_version
 
@@ -299,15 +405,21 @@ class DockerBackend(Backend):
             "backend": self.name,
             "isolation": "container",
             "engine": engine,
-            "images": {k: {"tag": v.tag, "id": v.image_id, "cached": v.cached} for k, v in self.layers.items()},
+            "images": {
+                k: {"tag": v.tag, "id": v.image_id, "cached": v.cached}
+                for k, v in self.layers.items()
+            },
             "candidate_image": self.images.get(CANDIDATE),
             "python_version": self.python_version(),
             "network": "none",
             "root_fs": "read-only; tmpfs /tmp and /pb/home; harness and workloads read-only; other variants hidden",
             "capabilities": "all dropped, no-new-privileges",
-            "processes": ("one long-lived container per variant; a fresh process per run under harness/supervisor.py, "
-                          "which kills what it left and wipes " + ", ".join(SCRATCH) + " after it"
-                          if self.supervised else "one container per process"),
+            "processes": (
+                "one long-lived container per variant; a fresh process per run under harness/supervisor.py, "
+                "which kills what it left and wipes " + ", ".join(SCRATCH) + " after it"
+                if self.supervised
+                else "one container per process"
+            ),
             "candidate_system_changes": self.candidate_system_changes[:20],
             "limits": "per process: cpuset, memory without swap, pids, timeout then kill, no core dumps",
             "instance_timeout_s": self.instance_timeout_s,
@@ -317,7 +429,9 @@ class DockerBackend(Backend):
 
     def close(self) -> None:
         if self.supervisor_stats["processes"]:
-            log.debug("supervised containers of %s: %s", self.instance.instance_id, self.supervisor_stats)
+            log.debug(
+                "supervised containers of %s: %s", self.instance.instance_id, self.supervisor_stats
+            )
         for sup in list(self._supervisors.values()):
             sup.close()
         self._supervisors.clear()

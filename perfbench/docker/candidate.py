@@ -31,8 +31,17 @@ CANDIDATE_REPOSITORY = "perfbench/candidate"
 # A build that wrote anywhere else (the interpreter, its standard library, shared
 # libraries, /etc) could have made that supervisor carry data from one timed process to
 # the next: the candidate's processes then each get a container of their own instead.
-SUPERVISOR_SAFE = ("/pb/cand", "/tmp", "/var/tmp", "/root", "/usr/local/lib/python3", "/usr/local/bin",
-                   "/usr/lib/python3/dist-packages", "/var/cache", "/var/log")
+SUPERVISOR_SAFE = (
+    "/pb/cand",
+    "/tmp",
+    "/var/tmp",
+    "/root",
+    "/usr/local/lib/python3",
+    "/usr/local/bin",
+    "/usr/lib/python3/dist-packages",
+    "/var/cache",
+    "/var/log",
+)
 
 
 @dataclass
@@ -46,18 +55,31 @@ def system_changes(changes: list[dict[str, Any]] | None) -> list[str]:
     out = []
     for change in changes or []:
         path = str(change.get("Path", ""))
-        inside = any(path == root or path.startswith(root + "/")
-                     or (root.endswith("/python3") and path.startswith(root + "."))  # python3.11 and the like
-                     for root in SUPERVISOR_SAFE)
+        inside = any(
+            path == root
+            or path.startswith(root + "/")
+            or (
+                root.endswith("/python3") and path.startswith(root + ".")
+            )  # python3.11 and the like
+            for root in SUPERVISOR_SAFE
+        )
         # A folder above a safe one is listed as modified (kind 0) when something below it changed.
-        above = change.get("Kind") == 0 and any(root.startswith(path.rstrip("/") + "/") for root in SUPERVISOR_SAFE)
+        above = change.get("Kind") == 0 and any(
+            root.startswith(path.rstrip("/") + "/") for root in SUPERVISOR_SAFE
+        )
         if not inside and not above:
             out.append(path)
     return sorted(out)
 
 
-def build_candidate(client: Any, instance_image: str, tree: Path, log_path: Path, tag_hint: str,
-                    timeout_s: float = 3600) -> CandidateImage:
+def build_candidate(
+    client: Any,
+    instance_image: str,
+    tree: Path,
+    log_path: Path,
+    tag_hint: str,
+    timeout_s: float = 3600,
+) -> CandidateImage:
     """Commit an image holding ``tree`` built at /pb/cand; returns its tag. Raises BuildError."""
     api = client.api
     root = VARIANT_ROOTS["candidate"]
@@ -65,13 +87,17 @@ def build_candidate(client: Any, instance_image: str, tree: Path, log_path: Path
     with tarfile.open(archive, "w") as tar:
         tar.add(tree, arcname="tree")
     cid = api.create_container(
-        instance_image, command=["python3", "/pb/etc/pbbuild.py", "variant", root], working_dir=root,
-        labels={**LABELS, **owner_labels(), f"{LABEL}.layer": "candidate-build"}, use_config_proxy=False,
+        instance_image,
+        command=["python3", "/pb/etc/pbbuild.py", "variant", root],
+        working_dir=root,
+        labels={**LABELS, **owner_labels(), f"{LABEL}.layer": "candidate-build"},
+        use_config_proxy=False,
         # The build runs the candidate's code (its install commands): the expert's tree, which the
         # instance image holds, is covered by an empty mount, as in every other container of the
         # candidate. It may reach package registries (host network), nothing else of the machine.
-        host_config=api.create_host_config(network_mode="host", tmpfs={
-            VARIANT_ROOTS["expert"]: "ro,size=4k,mode=000"}),
+        host_config=api.create_host_config(
+            network_mode="host", tmpfs={VARIANT_ROOTS["expert"]: "ro,size=4k,mode=000"}
+        ),
     )["Id"]
     REGISTRY.add(client, cid)
     try:
@@ -89,13 +115,23 @@ def build_candidate(client: Any, instance_image: str, tree: Path, log_path: Path
             raise BuildError(f"candidate build failed: {last[0][:200]}", log_path)
         outside = system_changes(api.diff(cid))
         if outside:
-            log.info("the candidate's build changed %d paths outside its tree (%s): its processes get a container "
-                     "each", len(outside), ", ".join(outside[:5]))
+            log.info(
+                "the candidate's build changed %d paths outside its tree (%s): its processes get a container "
+                "each",
+                len(outside),
+                ", ".join(outside[:5]),
+            )
         tag = f"{tag_hint[:100]}-{uuid.uuid4().hex[:10]}"
         labels = {LABEL: "1", f"{LABEL}.layer": "candidate", **owner_labels()}
-        api.commit(cid, repository=CANDIDATE_REPOSITORY, tag=tag,
-                   changes=[f"LABEL {k}={v}" for k, v in labels.items()])
-        log.debug("candidate image %s:%s built in %.1fs", CANDIDATE_REPOSITORY, tag, time.monotonic() - t0)
+        api.commit(
+            cid,
+            repository=CANDIDATE_REPOSITORY,
+            tag=tag,
+            changes=[f"LABEL {k}={v}" for k, v in labels.items()],
+        )
+        log.debug(
+            "candidate image %s:%s built in %.1fs", CANDIDATE_REPOSITORY, tag, time.monotonic() - t0
+        )
         return CandidateImage(f"{CANDIDATE_REPOSITORY}:{tag}", outside)
     finally:
         remove_container(client, cid)

@@ -31,8 +31,13 @@ class CleanResult:
     freed_bytes: int = 0
 
 
-def clean(client: Any, scope: str = "default", dry_run: bool = False, force: bool = False,
-          labels: tuple[str, ...] = ()) -> CleanResult:
+def clean(
+    client: Any,
+    scope: str = "default",
+    dry_run: bool = False,
+    force: bool = False,
+    labels: tuple[str, ...] = (),
+) -> CleanResult:
     """Remove perfbench's containers and the images of the layers in ``scope``.
 
     Containers and candidate images whose owning process still runs on this host
@@ -58,7 +63,9 @@ def clean(client: Any, scope: str = "default", dry_run: bool = False, force: boo
             if labels.get(f"{LABEL}.layer") != layer:
                 continue
             if not force and owner_alive(labels):
-                out.kept.extend(f"{ref} (evaluation in progress)" for ref in img.get("RepoTags") or [img["Id"]])
+                out.kept.extend(
+                    f"{ref} (evaluation in progress)" for ref in img.get("RepoTags") or [img["Id"]]
+                )
                 continue
             for ref in img.get("RepoTags") or [img["Id"]]:
                 if ref == "<none>:<none>":
@@ -73,7 +80,9 @@ def clean(client: Any, scope: str = "default", dry_run: bool = False, force: boo
 
 def clean_rootfs_cache(cache_dir: Path, dry_run: bool = False) -> list[Path]:
     """Delete the debootstrap tarballs and downloaded packages (the next base build runs debootstrap)."""
-    paths = [p for p in (cache_dir / "docker" / "rootfs", cache_dir / "docker" / "debs") if p.exists()]
+    paths = [
+        p for p in (cache_dir / "docker" / "rootfs", cache_dir / "docker" / "debs") if p.exists()
+    ]
     if not dry_run:
         for p in paths:
             shutil.rmtree(p, ignore_errors=True)

@@ -53,7 +53,9 @@ class RunSpec:
     working_dir: str = "/"
     binds_ro: dict[str, str] = field(default_factory=dict)  # host path -> container path
     tmpfs: dict[str, str] = field(default_factory=dict)  # container path -> mount options
-    hidden: list[str] = field(default_factory=list)  # container paths covered by an empty read-only tmpfs
+    hidden: list[str] = field(
+        default_factory=list
+    )  # container paths covered by an empty read-only tmpfs
     network: str = "none"
     read_only: bool = True
     labels: dict[str, str] = field(default_factory=dict)
@@ -88,8 +90,10 @@ class Registry:
     def _install(self) -> None:
         self._installed = True
         atexit.register(self.cleanup)
-        if threading.current_thread() is threading.main_thread() \
-                and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        ):
             signal.signal(signal.SIGTERM, _terminate)
 
 
@@ -139,8 +143,14 @@ def run_container(client: Any, spec: RunSpec) -> ProcResult:
     """Run ``spec`` to its end or its timeout; the container is removed in every case."""
     api = client.api
     cid = api.create_container(
-        spec.image, command=spec.command, stdin_open=True, environment=spec.environment, use_config_proxy=False,
-        working_dir=spec.working_dir, host_config=host_config(client, spec), labels={**LABELS, **owner_labels(), **spec.labels},
+        spec.image,
+        command=spec.command,
+        stdin_open=True,
+        environment=spec.environment,
+        use_config_proxy=False,
+        working_dir=spec.working_dir,
+        host_config=host_config(client, spec),
+        labels={**LABELS, **owner_labels(), **spec.labels},
     )["Id"]
     REGISTRY.add(client, cid)
     sock = None
@@ -161,7 +171,9 @@ def run_container(client: Any, spec: RunSpec) -> ProcResult:
         err = stream.stderr
         if code == 137 and not stream.timed_out and _oom_killed(client, cid):
             err += b"\nperfbench: the container was killed for exceeding its memory limit\n"
-        return ProcResult(code, bytes(stream.stdout), bytes(err[-MAX_STDERR:]), wall, stream.timed_out, start, end)
+        return ProcResult(
+            code, bytes(stream.stdout), bytes(err[-MAX_STDERR:]), wall, stream.timed_out, start, end
+        )
     finally:
         if sock is not None:
             try:
@@ -210,14 +222,20 @@ class SupervisedContainer:
         api = self.client.api
         spec = self.spec
         self.cid = api.create_container(
-            spec.image, command=spec.command, stdin_open=True, environment=spec.environment,
-            use_config_proxy=False, working_dir=spec.working_dir,
+            spec.image,
+            command=spec.command,
+            stdin_open=True,
+            environment=spec.environment,
+            use_config_proxy=False,
+            working_dir=spec.working_dir,
             host_config=host_config(self.client, spec, extra_pids=1),
             labels={**LABELS, **owner_labels(), **spec.labels},
         )["Id"]
         REGISTRY.add(self.client, self.cid)
         try:
-            self._sock = api.attach_socket(self.cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            self._sock = api.attach_socket(
+                self.cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
             raw = getattr(self._sock, "_sock", self._sock)
             api.start(self.cid)
             self._stream = _Demux(raw, time.perf_counter() + SUPERVISOR_START_S)
@@ -225,8 +243,15 @@ class SupervisedContainer:
             line = self._stream.read_line()
             ready = _json_line(line)
             if not ready.get("ready"):
-                why = ready.get("error") or self._stream.stderr.decode(errors="replace").strip()[-500:] \
-                    or (f"no answer in {SUPERVISOR_START_S:.0f}s" if self._stream.timed_out else "no answer")
+                why = (
+                    ready.get("error")
+                    or self._stream.stderr.decode(errors="replace").strip()[-500:]
+                    or (
+                        f"no answer in {SUPERVISOR_START_S:.0f}s"
+                        if self._stream.timed_out
+                        else "no answer"
+                    )
+                )
                 raise SupervisorDied(f"the sandbox supervisor did not start: {why}")
             self.ready = ready
         except BaseException:
@@ -234,14 +259,23 @@ class SupervisedContainer:
             raise
         return self
 
-    def run(self, argv: list[str], *, env: dict[str, str], cwd: str, stdin: bytes, timeout_s: float) -> ProcResult:
+    def run(
+        self, argv: list[str], *, env: dict[str, str], cwd: str, stdin: bytes, timeout_s: float
+    ) -> ProcResult:
         with self._lock:
             if not self.alive or self._stream is None:
                 raise SupervisorDied(self.retired or "not started")
             self.requests += 1
-            request = {"id": self.requests, "argv": argv, "env": env, "cwd": cwd,
-                       "stdin": base64.b64encode(stdin).decode(), "timeout_s": timeout_s,
-                       "max_stdout": MAX_STDOUT, "max_stderr": MAX_STDERR}
+            request = {
+                "id": self.requests,
+                "argv": argv,
+                "env": env,
+                "cwd": cwd,
+                "stdin": base64.b64encode(stdin).decode(),
+                "timeout_s": timeout_s,
+                "max_stdout": MAX_STDOUT,
+                "max_stderr": MAX_STDERR,
+            }
             start = time.time()
             t0 = time.perf_counter()
             stream = self._stream
@@ -257,12 +291,27 @@ class SupervisedContainer:
                 return self._lost(stream.timed_out, start, time.perf_counter() - t0)
             answer = _json_line(line)
             if answer.get("id") != request["id"]:
-                self._retire(f"the supervisor answered {str(answer)[:200]!r} to request {request['id']}")
-                return ProcResult(None, b"", f"perfbench: {self.retired}".encode(), time.perf_counter() - t0,
-                                  False, start, time.time())
+                self._retire(
+                    f"the supervisor answered {str(answer)[:200]!r} to request {request['id']}"
+                )
+                return ProcResult(
+                    None,
+                    b"",
+                    f"perfbench: {self.retired}".encode(),
+                    time.perf_counter() - t0,
+                    False,
+                    start,
+                    time.time(),
+                )
             if answer.get("retire"):
-                log.debug("supervisor container %s retired: %s", self.cid[:12], answer.get("retire_reason"))
-                self._retire(f"retired: {answer.get('retire_reason') or answer.get('error') or 'asked to'}")
+                log.debug(
+                    "supervisor container %s retired: %s",
+                    self.cid[:12],
+                    answer.get("retire_reason"),
+                )
+                self._retire(
+                    f"retired: {answer.get('retire_reason') or answer.get('error') or 'asked to'}"
+                )
             return _proc_result(answer, start)
 
     def _lost(self, timed_out: bool, start: float, wall: float) -> ProcResult:
@@ -274,11 +323,16 @@ class SupervisedContainer:
         else:
             state = _state(self.client, self.cid)
             code = -9 if state.get("OOMKilled") else None
-            note = ("perfbench: the container was killed for exceeding its memory limit" if state.get("OOMKilled")
-                    else f"perfbench: the sandbox supervisor ended (exit status {state.get('ExitCode')})")
+            note = (
+                "perfbench: the container was killed for exceeding its memory limit"
+                if state.get("OOMKilled")
+                else f"perfbench: the sandbox supervisor ended (exit status {state.get('ExitCode')})"
+            )
         err = bytes(self._stream.stderr[-MAX_STDERR:]) if self._stream else b""
         self._retire(note)
-        return ProcResult(code, b"", err + b"\n" + note.encode() + b"\n", wall, timed_out, start, time.time())
+        return ProcResult(
+            code, b"", err + b"\n" + note.encode() + b"\n", wall, timed_out, start, time.time()
+        )
 
     def _retire(self, why: str) -> None:
         self.retired = why or "retired"
@@ -323,9 +377,15 @@ def _proc_result(answer: dict[str, Any], start: float) -> ProcResult:
         stderr = f"perfbench: {answer['error']}".encode()
     if answer.get("oom") and not answer.get("timed_out") and code in (-9, 137):
         stderr += b"\nperfbench: the process was killed for exceeding its memory limit\n"
-    return ProcResult(code if code is None else int(code), stdout, stderr[-MAX_STDERR:],
-                      float(answer.get("wall_s") or 0.0), bool(answer.get("timed_out")),
-                      float(answer.get("start") or start), float(answer.get("end") or time.time()))
+    return ProcResult(
+        code if code is None else int(code),
+        stdout,
+        stderr[-MAX_STDERR:],
+        float(answer.get("wall_s") or 0.0),
+        bool(answer.get("timed_out")),
+        float(answer.get("start") or start),
+        float(answer.get("end") or time.time()),
+    )
 
 
 def _state(client: Any, cid: str) -> dict[str, Any]:
@@ -366,7 +426,7 @@ class _Demux:
             end = self.stdout.find(b"\n")
             if end >= 0:
                 line = bytes(self.stdout[:end])
-                del self.stdout[:end + 1]
+                del self.stdout[: end + 1]
                 return line
             if self.closed or not self._read_some():
                 return None
@@ -415,8 +475,8 @@ class _Demux:
             kind, size = _HEADER.unpack_from(self._buf)
             if len(self._buf) < _HEADER.size + size:
                 return
-            payload = bytes(self._buf[_HEADER.size:_HEADER.size + size])
-            del self._buf[:_HEADER.size + size]
+            payload = bytes(self._buf[_HEADER.size : _HEADER.size + size])
+            del self._buf[: _HEADER.size + size]
             if kind == 2:
                 self.stderr += payload
                 if len(self.stderr) > 4 * MAX_STDERR:

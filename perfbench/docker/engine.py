@@ -56,14 +56,23 @@ def engine_status() -> tuple[bool, str]:
     except ImportError as exc:
         return False, f"the docker Python package is not installed ({exc}); pip install 'docker>=7'"
     url = engine_url()
-    if url == DEFAULT_HOST and not os.path.exists(DEFAULT_HOST[len("unix://"):]) \
-            and not (shutil.which("dockerd") or shutil.which("docker")):
-        return False, "Docker is not installed (no dockerd or docker command, no socket at /var/run/docker.sock)"
+    if (
+        url == DEFAULT_HOST
+        and not os.path.exists(DEFAULT_HOST[len("unix://") :])
+        and not (shutil.which("dockerd") or shutil.which("docker"))
+    ):
+        return (
+            False,
+            "Docker is not installed (no dockerd or docker command, no socket at /var/run/docker.sock)",
+        )
     try:
         client(timeout=PING_TIMEOUT_S, cached=False).ping()
     except Exception as exc:  # the SDK raises several types for the same condition
         detail = _short(exc)
-        return False, f"Docker engine not reachable at {url} (is dockerd running?){': ' + detail if detail else ''}"
+        return (
+            False,
+            f"Docker engine not reachable at {url} (is dockerd running?){': ' + detail if detail else ''}",
+        )
     return True, f"Docker engine at {url}"
 
 
@@ -91,8 +100,13 @@ def require_engine() -> docker.DockerClient:
 def _short(exc: BaseException) -> str:
     """The innermost readable cause of a connection error, shortened to a phrase."""
     text = str(exc)
-    for marker in ("No such file or directory", "Connection refused", "Permission denied",
-                   "timed out", "Name or service not known"):
+    for marker in (
+        "No such file or directory",
+        "Connection refused",
+        "Permission denied",
+        "timed out",
+        "Name or service not known",
+    ):
         if marker in text:
             return marker
     return ""

@@ -17,20 +17,30 @@ from pathlib import Path
 from ..errors import RepositoryError
 
 BRANCH = "main"
-_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "perfbench",
-        "GIT_AUTHOR_EMAIL": "perfbench@localhost", "GIT_COMMITTER_NAME": "perfbench",
-        "GIT_COMMITTER_EMAIL": "perfbench@localhost"}
+_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "perfbench",
+    "GIT_AUTHOR_EMAIL": "perfbench@localhost",
+    "GIT_COMMITTER_NAME": "perfbench",
+    "GIT_COMMITTER_EMAIL": "perfbench@localhost",
+}
 
 
 def _git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                          env={**os.environ, **_ENV})
+    proc = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, env={**os.environ, **_ENV}
+    )
     if proc.returncode != 0:
-        raise RepositoryError(f"git {' '.join(args[:3])} failed in {repo}: {proc.stderr.strip()[-300:]}")
+        raise RepositoryError(
+            f"git {' '.join(args[:3])} failed in {repo}: {proc.stderr.strip()[-300:]}"
+        )
     return proc.stdout
 
 
-def cut_history(mirror: Path, base_commit: str, dest: Path, forbidden: tuple[str, ...] = ()) -> None:
+def cut_history(
+    mirror: Path, base_commit: str, dest: Path, forbidden: tuple[str, ...] = ()
+) -> None:
     """Make ``dest`` a checkout of ``base_commit`` holding its ancestry only.
 
     ``forbidden`` commits (the expert's) must not be present afterwards; a
@@ -41,7 +51,15 @@ def cut_history(mirror: Path, base_commit: str, dest: Path, forbidden: tuple[str
     dest.mkdir(parents=True)
     _git(dest, "init", "-q", "-b", BRANCH)
     upload_pack = "git -c uploadpack.allowAnySHA1InWant=true upload-pack"
-    _git(dest, "fetch", "-q", "--no-tags", f"--upload-pack={upload_pack}", str(mirror.resolve()), base_commit)
+    _git(
+        dest,
+        "fetch",
+        "-q",
+        "--no-tags",
+        f"--upload-pack={upload_pack}",
+        str(mirror.resolve()),
+        base_commit,
+    )
     _git(dest, "reset", "-q", "--hard", base_commit)
     for ref in _git(dest, "for-each-ref", "--format=%(refname)").split():
         if ref != f"refs/heads/{BRANCH}":
@@ -61,8 +79,14 @@ def check_history(repo: Path, base_commit: str, forbidden: tuple[str, ...] = ())
     later = _git(repo, "rev-list", "--all", f"^{base_commit}").split()
     if later:
         raise RepositoryError(f"{len(later)} commits after base remain in {repo}")
-    reachable = {line.split()[0] for line in _git(repo, "rev-list", "--objects", base_commit).splitlines() if line}
-    stored = set(_git(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)").split())
+    reachable = {
+        line.split()[0]
+        for line in _git(repo, "rev-list", "--objects", base_commit).splitlines()
+        if line
+    }
+    stored = set(
+        _git(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)").split()
+    )
     extra = stored - reachable
     if extra:
         raise RepositoryError(f"{len(extra)} objects not reachable from base remain in {repo}")

@@ -104,12 +104,19 @@ class ImageBuilder:
         return json.dumps(asdict(instance.env), sort_keys=True, indent=1)
 
     def env_tag(self, instance: Instance, base_id: str) -> str:
-        digest = _digest(base_id, self._template("env"), (DOCKERFILES / "pbbuild.py").read_text(),
-                         self.env_spec_json(instance), ca.bundle_digest(self.settings.ca_bundle))
+        digest = _digest(
+            base_id,
+            self._template("env"),
+            (DOCKERFILES / "pbbuild.py").read_text(),
+            self.env_spec_json(instance),
+            ca.bundle_digest(self.settings.ca_bundle),
+        )
         return f"perfbench/env:{_tag_part(instance.repo.replace('/', '__').lower())}-{digest}"
 
     def instance_tag(self, instance: Instance, env_id: str) -> str:
-        digest = _digest(env_id, self._template("instance"), instance.base_commit, instance.opt_commit)
+        digest = _digest(
+            env_id, self._template("instance"), instance.base_commit, instance.opt_commit
+        )
         return f"perfbench/instance:{_tag_part(instance.instance_id.lower())}-{digest}"
 
     def agent_tag(self, instance: Instance, env_id: str) -> str:
@@ -127,21 +134,32 @@ class ImageBuilder:
         else:
             self.stage("base image: root filesystem")
             spec = self.settings.rootfs
-            rootfs = self._guard("rootfs", spec.tag, lambda: ensure_rootfs_image(
-                self.client, spec, self.settings.cache_dir, log_dir / "build-rootfs.log",
-                rebuild=self.settings.rebuild and spec.tag not in _MADE))
+            rootfs = self._guard(
+                "rootfs",
+                spec.tag,
+                lambda: ensure_rootfs_image(
+                    self.client,
+                    spec,
+                    self.settings.cache_dir,
+                    log_dir / "build-rootfs.log",
+                    rebuild=self.settings.rebuild and spec.tag not in _MADE,
+                ),
+            )
             _MADE.add(spec.tag)
             # Named by content (the spec's digest), not by the id of one import of it.
             from_image, from_id, rootfs_cached = rootfs.tag, rootfs.tag, rootfs.cached
         tag = f"perfbench/base:{_digest(from_id, self._template('base'))}"
         self.stage("base image")
-        result = self._build("base", tag, log_dir / "build-base.log", {"FROM_IMAGE": from_image},
-                             lambda ctx: None)
+        result = self._build(
+            "base", tag, log_dir / "build-base.log", {"FROM_IMAGE": from_image}, lambda ctx: None
+        )
         result.seconds = time.monotonic() - t0
         result.cached = result.cached and rootfs_cached
         return result
 
-    def env(self, instance: Instance, log_dir: Path, base: LayerResult | None = None) -> LayerResult:
+    def env(
+        self, instance: Instance, log_dir: Path, base: LayerResult | None = None
+    ) -> LayerResult:
         base = base or self.base(log_dir)
         tag = self.env_tag(instance, base.image_id)
 
@@ -151,11 +169,18 @@ class ImageBuilder:
             shutil.copyfile(DOCKERFILES / "pbbuild.py", ctx / "pbbuild.py")
 
         self.stage("env image")
-        return self._build("env", tag, log_dir / "build-env.log", {"BASE_IMAGE": base.tag}, fill,
-                           {"perfbench.repo": instance.repo})
+        return self._build(
+            "env",
+            tag,
+            log_dir / "build-env.log",
+            {"BASE_IMAGE": base.tag},
+            fill,
+            {"perfbench.repo": instance.repo},
+        )
 
-    def instance(self, instance: Instance, mirror: Path, log_dir: Path, env: LayerResult | None = None
-                 ) -> LayerResult:
+    def instance(
+        self, instance: Instance, mirror: Path, log_dir: Path, env: LayerResult | None = None
+    ) -> LayerResult:
         env = env or self.env(instance, log_dir)
         tag = self.instance_tag(instance, env.image_id)
 
@@ -164,23 +189,39 @@ class ImageBuilder:
             repos.export_tree(mirror, instance.opt_commit, ctx / "expt")
 
         self.stage("instance image (base and expert)")
-        return self._build("instance", tag, log_dir / "build-instance.log", {"ENV_IMAGE": env.tag}, fill,
-                           {"perfbench.instance": instance.instance_id})
+        return self._build(
+            "instance",
+            tag,
+            log_dir / "build-instance.log",
+            {"ENV_IMAGE": env.tag},
+            fill,
+            {"perfbench.instance": instance.instance_id},
+        )
 
-    def agent(self, instance: Instance, mirror: Path, log_dir: Path, env: LayerResult | None = None
-              ) -> LayerResult:
+    def agent(
+        self, instance: Instance, mirror: Path, log_dir: Path, env: LayerResult | None = None
+    ) -> LayerResult:
         env = env or self.env(instance, log_dir)
         tag = self.agent_tag(instance, env.image_id)
 
         def fill(ctx: Path) -> None:
-            history.cut_history(mirror, instance.base_commit, ctx / "repo", forbidden=(instance.opt_commit,))
+            history.cut_history(
+                mirror, instance.base_commit, ctx / "repo", forbidden=(instance.opt_commit,)
+            )
 
         self.stage("agent image")
-        return self._build("agent", tag, log_dir / "build-agent.log", {"ENV_IMAGE": env.tag}, fill,
-                           {"perfbench.instance": instance.instance_id})
+        return self._build(
+            "agent",
+            tag,
+            log_dir / "build-agent.log",
+            {"ENV_IMAGE": env.tag},
+            fill,
+            {"perfbench.instance": instance.instance_id},
+        )
 
-    def all_layers(self, instance: Instance, mirror: Path, log_dir: Path, agent: bool = False
-                   ) -> list[LayerResult]:
+    def all_layers(
+        self, instance: Instance, mirror: Path, log_dir: Path, agent: bool = False
+    ) -> list[LayerResult]:
         base = self.base(log_dir)
         env = self.env(instance, log_dir, base)
         top = (self.agent if agent else self.instance)(instance, mirror, log_dir, env)
@@ -192,21 +233,40 @@ class ImageBuilder:
         """Run ``make`` unless ``tag`` already failed in this process (then skip with its error)."""
         if tag in _FAILED:
             first = _FAILED[tag]
-            raise BuildError(f"skipped: the {layer} image {tag} failed to build earlier in this run "
-                             f"({first.args[0]})")
+            raise BuildError(
+                f"skipped: the {layer} image {tag} failed to build earlier in this run "
+                f"({first.args[0]})"
+            )
         try:
             return make()
         except BuildError as exc:
             _FAILED[tag] = exc
             raise
 
-    def _build(self, layer: str, tag: str, log_path: Path, buildargs: dict[str, str],
-               fill: Callable[[Path], None], labels: dict[str, str] | None = None) -> LayerResult:
-        return self._guard(layer, tag, lambda: self._build_locked(layer, tag, log_path, buildargs, fill,
-                                                                   labels or {}))
+    def _build(
+        self,
+        layer: str,
+        tag: str,
+        log_path: Path,
+        buildargs: dict[str, str],
+        fill: Callable[[Path], None],
+        labels: dict[str, str] | None = None,
+    ) -> LayerResult:
+        return self._guard(
+            layer,
+            tag,
+            lambda: self._build_locked(layer, tag, log_path, buildargs, fill, labels or {}),
+        )
 
-    def _build_locked(self, layer: str, tag: str, log_path: Path, buildargs: dict[str, str],
-                      fill: Callable[[Path], None], labels: dict[str, str]) -> LayerResult:
+    def _build_locked(
+        self,
+        layer: str,
+        tag: str,
+        log_path: Path,
+        buildargs: dict[str, str],
+        fill: Callable[[Path], None],
+        labels: dict[str, str],
+    ) -> LayerResult:
         t0 = time.monotonic()
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with file_lock(tag):
@@ -214,7 +274,12 @@ class ImageBuilder:
             if existing and (not self.settings.rebuild or tag in _MADE):
                 log_path.write_text(f"{tag}: cached image {existing}\n")
                 return LayerResult(layer, tag, existing, time.monotonic() - t0, True, log_path)
-            ctx = self.settings.cache_dir / "docker" / "contexts" / f"{tag.replace('/', '_').replace(':', '_')}"
+            ctx = (
+                self.settings.cache_dir
+                / "docker"
+                / "contexts"
+                / f"{tag.replace('/', '_').replace(':', '_')}"
+            )
             shutil.rmtree(ctx, ignore_errors=True)
             ctx.mkdir(parents=True)
             try:
@@ -226,8 +291,15 @@ class ImageBuilder:
                 shutil.rmtree(ctx, ignore_errors=True)
         return LayerResult(layer, tag, built, time.monotonic() - t0, False, log_path)
 
-    def _docker_build(self, layer: str, tag: str, ctx: Path, buildargs: dict[str, str],
-                      labels: dict[str, str], log_path: Path) -> str:
+    def _docker_build(
+        self,
+        layer: str,
+        tag: str,
+        ctx: Path,
+        buildargs: dict[str, str],
+        labels: dict[str, str],
+        log_path: Path,
+    ) -> str:
         import docker
         import requests
 
@@ -237,9 +309,18 @@ class ImageBuilder:
             fh.write(f"# docker build {tag}  (layer {layer}, args {buildargs})\n")
             try:
                 stream = self.client.api.build(
-                    path=str(ctx), tag=tag, rm=True, forcerm=True, pull=False, network_mode="host",
-                    buildargs=buildargs, labels={**LABELS, f"{LABEL}.layer": layer, **labels},
-                    nocache=self.settings.rebuild, decode=True, timeout=self.settings.build_timeout_s)
+                    path=str(ctx),
+                    tag=tag,
+                    rm=True,
+                    forcerm=True,
+                    pull=False,
+                    network_mode="host",
+                    buildargs=buildargs,
+                    labels={**LABELS, f"{LABEL}.layer": layer, **labels},
+                    nocache=self.settings.rebuild,
+                    decode=True,
+                    timeout=self.settings.build_timeout_s,
+                )
                 for chunk in stream:
                     if "stream" in chunk:
                         fh.write(chunk["stream"])
@@ -260,7 +341,9 @@ class ImageBuilder:
             raise BuildError(f"{layer} image {tag} did not build: {short}", log_path)
         built = image_id(self.client, tag)
         if not built:
-            raise BuildError(f"{layer} image {tag} did not build (no image after the build)", log_path)
+            raise BuildError(
+                f"{layer} image {tag} did not build (no image after the build)", log_path
+            )
         return built
 
 
@@ -282,5 +365,4 @@ def layers_above(cache_level: str) -> tuple[str, ...]:
     """Layers that a run removes when it ends, for a given ``cache_level``."""
     if cache_level not in CACHE_LEVELS:
         raise ValueError(cache_level)
-    return LAYERS[CACHE_LEVELS.index(cache_level):]
-
+    return LAYERS[CACHE_LEVELS.index(cache_level) :]

@@ -62,10 +62,18 @@ def repo_cache(dataset: Dataset, cache_dir: Path, url_template: str | None) -> r
     return repos.RepoCache(cache_dir, url_template, overrides)
 
 
-def build_pass(client: Any, settings: ImageSettings, dataset: Dataset, instances: list[Instance], log_dir: Path,
-               *, agent: bool = False, url_template: str | None = None,
-               on_stage: Callable[[str, str], None] | None = None,
-               on_done: Callable[[InstanceBuild], None] | None = None) -> BuildPass:
+def build_pass(
+    client: Any,
+    settings: ImageSettings,
+    dataset: Dataset,
+    instances: list[Instance],
+    log_dir: Path,
+    *,
+    agent: bool = False,
+    url_template: str | None = None,
+    on_stage: Callable[[str, str], None] | None = None,
+    on_done: Callable[[InstanceBuild], None] | None = None,
+) -> BuildPass:
     """Build (or find) every layer of every instance once."""
     cache = repo_cache(dataset, settings.cache_dir, url_template)
     t0 = time.monotonic()
@@ -97,7 +105,9 @@ def drop_above(client: Any, passes: list[BuildPass], cache_level: str) -> list[s
     for p in passes:
         for b in p.builds:
             for layer in b.layers:
-                name = layer.layer if layer.layer in LAYERS else "instance"  # the agent image is a top layer
+                name = (
+                    layer.layer if layer.layer in LAYERS else "instance"
+                )  # the agent image is a top layer
                 if name in doomed:
                     tags.setdefault(layer.tag, LAYERS.index(name))
     removed = []

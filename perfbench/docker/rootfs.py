@@ -32,12 +32,28 @@ ROOTFS_REPOSITORY = "perfbench/rootfs"
 # What every variant build needs: Python with venv, pip and headers, a C toolchain,
 # git and patch (applying candidates), util-linux (setpriv), pytest for guard tests.
 BASE_PACKAGES = (
-    "python3", "python3-venv", "python3-pip", "python3-dev", "python3-pytest",
-    "git", "build-essential", "ca-certificates", "patch", "util-linux",
+    "python3",
+    "python3-venv",
+    "python3-pip",
+    "python3-dev",
+    "python3-pytest",
+    "git",
+    "build-essential",
+    "ca-certificates",
+    "patch",
+    "util-linux",
 )
-_EXCLUDES = ("./proc/*", "./sys/*", "./dev/*", "./run/*", "./tmp/*",
-             "./var/cache/apt/archives/*.deb", "./var/cache/apt/*.bin", "./var/lib/apt/lists/*",
-             "./debootstrap")
+_EXCLUDES = (
+    "./proc/*",
+    "./sys/*",
+    "./dev/*",
+    "./run/*",
+    "./tmp/*",
+    "./var/cache/apt/archives/*.deb",
+    "./var/cache/apt/*.bin",
+    "./var/lib/apt/lists/*",
+    "./debootstrap",
+)
 _IMPORT_CHANGES = (
     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "ENV LANG=C.UTF-8",
@@ -61,8 +77,10 @@ class RootfsSpec:
             object.__setattr__(self, "mirror", os.environ.get(MIRROR_ENV) or DEFAULT_MIRROR)
 
     def digest(self) -> str:
-        blob = json.dumps({**asdict(self), "packages": sorted(self.packages), "changes": _IMPORT_CHANGES},
-                          sort_keys=True)
+        blob = json.dumps(
+            {**asdict(self), "packages": sorted(self.packages), "changes": _IMPORT_CHANGES},
+            sort_keys=True,
+        )
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
     @property
@@ -79,8 +97,9 @@ class RootfsResult:
     tarball: Path
 
 
-def ensure_rootfs_image(client: Any, spec: RootfsSpec, cache_dir: Path, log_path: Path,
-                        rebuild: bool = False) -> RootfsResult:
+def ensure_rootfs_image(
+    client: Any, spec: RootfsSpec, cache_dir: Path, log_path: Path, rebuild: bool = False
+) -> RootfsResult:
     """The imported root filesystem image, imported only when its tag is missing (or ``rebuild``).
 
     debootstrap runs only when the tarball is missing, even for ``rebuild``.
@@ -100,7 +119,9 @@ def ensure_rootfs_image(client: Any, spec: RootfsSpec, cache_dir: Path, log_path
         log.info("importing %s as %s", tarball, spec.tag)
         with open(log_path, "a") as fh:
             fh.write(f"$ docker import {tarball} {spec.tag}\n")
-        client.api.import_image(src=str(tarball), repository=repository, tag=tag, changes=list(_IMPORT_CHANGES))
+        client.api.import_image(
+            src=str(tarball), repository=repository, tag=tag, changes=list(_IMPORT_CHANGES)
+        )
         image_id = _image_id(client, spec.tag)
         if not image_id:
             raise BuildError(f"docker import of {tarball} made no image {spec.tag}", log_path)
@@ -112,22 +133,44 @@ def make_tarball(spec: RootfsSpec, tarball: Path, debs_dir: Path, log_path: Path
     if not shutil.which("debootstrap"):
         raise BackendUnavailable(
             "cannot make the Docker base image: debootstrap is not installed (apt-get install debootstrap), "
-            "and no base image was given (set PERFBENCH_BASE_IMAGE to an image you can pull)")
+            "and no base image was given (set PERFBENCH_BASE_IMAGE to an image you can pull)"
+        )
     if os.geteuid() != 0:
-        raise BackendUnavailable("cannot make the Docker base image: debootstrap needs root "
-                                 "(or set PERFBENCH_BASE_IMAGE to an image you can pull)")
+        raise BackendUnavailable(
+            "cannot make the Docker base image: debootstrap needs root "
+            "(or set PERFBENCH_BASE_IMAGE to an image you can pull)"
+        )
     tarball.parent.mkdir(parents=True, exist_ok=True)
     debs_dir.mkdir(parents=True, exist_ok=True)
     target = tarball.with_suffix(".partial")
     _remove_tree(target)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    cmd = ["debootstrap", f"--variant={spec.variant}", f"--include={','.join(spec.packages)}",
-           f"--cache-dir={debs_dir.resolve()}", spec.suite, str(target), spec.mirror]
+    cmd = [
+        "debootstrap",
+        f"--variant={spec.variant}",
+        f"--include={','.join(spec.packages)}",
+        f"--cache-dir={debs_dir.resolve()}",
+        spec.suite,
+        str(target),
+        spec.mirror,
+    ]
     log.info("making a %s root filesystem with debootstrap (a few minutes, once)", spec.suite)
     try:
         _logged(cmd, log_path, "debootstrap failed")
-        _logged(["tar", "--numeric-owner", "-C", str(target), *[f"--exclude={e}" for e in _EXCLUDES],
-                 "-cf", str(tarball) + ".tmp", "."], log_path, "packing the root filesystem failed")
+        _logged(
+            [
+                "tar",
+                "--numeric-owner",
+                "-C",
+                str(target),
+                *[f"--exclude={e}" for e in _EXCLUDES],
+                "-cf",
+                str(tarball) + ".tmp",
+                ".",
+            ],
+            log_path,
+            "packing the root filesystem failed",
+        )
         os.replace(str(tarball) + ".tmp", tarball)
     finally:
         _remove_tree(target)

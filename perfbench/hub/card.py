@@ -46,7 +46,11 @@ def hub_license(text: str | None) -> str:
 def license_text(text: str | None) -> str:
     """How the card's prose names the licence: the identifier, or the dataset's own words."""
     ident = hub_license(text)
-    return ident if ident != "other" or not (text or "").strip() else f"{ident} ({_one_line(str(text))})"
+    return (
+        ident
+        if ident != "other" or not (text or "").strip()
+        else f"{ident} ({_one_line(str(text))})"
+    )
 
 
 def card_yaml(

@@ -119,7 +119,11 @@ def sidecar(
         "version": dataset.version,
         "description": dataset.description,
         "license": card.hub_license(license),
-        **({"license_text": license} if card.hub_license(license) != license.strip().lower() else {}),
+        **(
+            {"license_text": license}
+            if card.hub_license(license) != license.strip().lower()
+            else {}
+        ),
         "split": split,
         "repos": locations,
         "published_with": f"perfbench {__version__}",

@@ -129,8 +129,11 @@ def parse_submission(data: Any, path: Path) -> Submission:
         if not isinstance(line, dict):
             raise c.fail(prefix.rstrip("."), "expected an object")
         if line.get("status") == "error":
-            raise c.fail(prefix + "status", "the evaluation of this instance ended in an error, not a "
-                         "verdict: rerun the same perfbench evaluate command to finish the run first")
+            raise c.fail(
+                prefix + "status",
+                "the evaluation of this instance ended in an error, not a "
+                "verdict: rerun the same perfbench evaluate command to finish the run first",
+            )
         c.need(line, "opt", "verdict", prefix)
         c.need(line, "applied", "bool", prefix)
         c.need(line, "correct", "bool", prefix)

@@ -114,7 +114,9 @@ class Sample:
     first_call_s: float = math.nan
     start: float = 0.0
     end: float = 0.0
-    cpu_share: float = math.nan  # share of the timed repeats' wall time spent on the CPU; <1 = preempted
+    cpu_share: float = (
+        math.nan
+    )  # share of the timed repeats' wall time spent on the CPU; <1 = preempted
     calls: int = 0  # timed calls, each on an input of its own
     encode_s: float = math.nan  # per call: serializing its result, after the timed region
 
@@ -166,18 +168,41 @@ class Measurement:
                 table.setdefault(s.block, {})[s.workload] = s.first_call_s
         return [table.get(b, {}) for b in range(self.blocks)]
 
-    def cold_ratio(self, numer: str, denom: str, workloads: list[str], method: str, seed: int,
-                   level: float = 0.95) -> stats.RatioEstimate:
-        logs = stats.block_log_ratios(self.cold_per_block(numer), self.cold_per_block(denom), workloads)
+    def cold_ratio(
+        self,
+        numer: str,
+        denom: str,
+        workloads: list[str],
+        method: str,
+        seed: int,
+        level: float = 0.95,
+    ) -> stats.RatioEstimate:
+        logs = stats.block_log_ratios(
+            self.cold_per_block(numer), self.cold_per_block(denom), workloads
+        )
         return stats.ratio_from_logs(logs, method, seed, level)
 
-    def ratio(self, numer: str, denom: str, workloads: list[str], method: str, seed: int,
-              level: float = 0.95) -> stats.RatioEstimate:
+    def ratio(
+        self,
+        numer: str,
+        denom: str,
+        workloads: list[str],
+        method: str,
+        seed: int,
+        level: float = 0.95,
+    ) -> stats.RatioEstimate:
         logs = stats.block_log_ratios(self.per_block(numer), self.per_block(denom), workloads)
         return stats.ratio_from_logs(logs, method, seed, level)
 
-    def pooled_ratio(self, numer: str, denoms: list[str], workloads: list[str], method: str,
-                     seed: int, level: float = 0.95) -> stats.RatioEstimate:
+    def pooled_ratio(
+        self,
+        numer: str,
+        denoms: list[str],
+        workloads: list[str],
+        method: str,
+        seed: int,
+        level: float = 0.95,
+    ) -> stats.RatioEstimate:
         """``numer`` over the geometric mean of ``denoms``, variants known to run the same code.
 
         Two independent timings of one program per block halve the variance its side adds.
@@ -186,7 +211,9 @@ class Measurement:
         pooled = []
         for rows in zip(*tables, strict=True):
             common = set.intersection(*(set(r) for r in rows)) if rows else set()
-            pooled.append({w: math.exp(sum(math.log(r[w]) for r in rows) / len(rows)) for w in common})
+            pooled.append(
+                {w: math.exp(sum(math.log(r[w]) for r in rows) / len(rows)) for w in common}
+            )
         logs = stats.block_log_ratios(self.per_block(numer), pooled, workloads)
         return stats.ratio_from_logs(logs, method, seed, level)
 
@@ -195,16 +222,25 @@ class Measurement:
 
     def median_of(self, variant: str, workload: str, attribute: str) -> float:
         """The median of a per-process figure (``figure``, ``encode_s``...) of one variant and workload."""
-        values = sorted(v for s in self.samples if s.variant == variant and s.workload == workload and s.ok
-                        and not math.isnan(v := getattr(s, attribute)))
+        values = sorted(
+            v
+            for s in self.samples
+            if s.variant == variant
+            and s.workload == workload
+            and s.ok
+            and not math.isnan(v := getattr(s, attribute))
+        )
         return values[len(values) // 2] if values else math.nan
 
     def cpu_shares(self) -> dict[str, float]:
         """Per variant, the median share of CPU its timed processes got (1.0 on a reserved CPU)."""
         out = {}
         for variant in self.variants:
-            values = sorted(s.cpu_share for s in self.samples
-                            if s.variant == variant and s.ok and not math.isnan(s.cpu_share))
+            values = sorted(
+                s.cpu_share
+                for s in self.samples
+                if s.variant == variant and s.ok and not math.isnan(s.cpu_share)
+            )
             if values:
                 out[variant] = round(values[len(values) // 2], 3)
         return out
@@ -242,7 +278,10 @@ class WidthStop:
             pairs.append((BASE, EXPERT))
         if CONTROL in active:
             pairs.append((BASE, CONTROL))
-        return {f"{a}/{b}": m.ratio(a, b, names, self.method, self.seed, level).half_width for a, b in pairs}
+        return {
+            f"{a}/{b}": m.ratio(a, b, names, self.method, self.seed, level).half_width
+            for a, b in pairs
+        }
 
     def decide(self, m: Measurement, active: list[str], level: float) -> str | None:
         widths = self.widths(m, active, level)
@@ -255,9 +294,16 @@ class WidthStop:
 class Protocol:
     """Drives a backend through calibration and blocks for one instance."""
 
-    def __init__(self, backend: Backend, workloads: list[TimedWorkload], config: MeasureConfig,
-                 limits: Limits, progress: ProgressFn | None = None, stop: StopRule | None = None,
-                 check: CheckFn | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        workloads: list[TimedWorkload],
+        config: MeasureConfig,
+        limits: Limits,
+        progress: ProgressFn | None = None,
+        stop: StopRule | None = None,
+        check: CheckFn | None = None,
+    ) -> None:
         self.backend = backend
         self.workloads = workloads
         self.config = config
@@ -289,7 +335,9 @@ class Protocol:
             **extra,
         }
 
-    def run_one(self, variant: str, workload: TimedWorkload, request: dict[str, Any]) -> tuple[ProcResult, dict[str, Any]]:
+    def run_one(
+        self, variant: str, workload: TimedWorkload, request: dict[str, Any]
+    ) -> tuple[ProcResult, dict[str, Any]]:
         target = BASE if variant == CONTROL else variant
         limits = self.limits
         if request.get("mode") == "time" and self.process_timeout_s:
@@ -311,16 +359,23 @@ class Protocol:
         for w in self.workloads:
             per_call, walls, overhead = {}, {}, {}
             for variant in (BASE, EXPERT):
-                request = self._request(w, variant, mode="calibrate", target_s=cfg.calibrate_target_s)
+                request = self._request(
+                    w, variant, mode="calibrate", target_s=cfg.calibrate_target_s
+                )
                 proc, answer = self.run_one(variant, w, request)
                 walls[variant] = proc.wall_s
                 if not answer.get("ok"):
-                    measurement.failures[variant] = f"workload {w.name}: {answer.get('error') or proc.failure_reason()}"
+                    measurement.failures[variant] = (
+                        f"workload {w.name}: {answer.get('error') or proc.failure_reason()}"
+                    )
                     return False
                 per_call[variant] = max(float(answer["per_call_s"]), 1e-9)
                 overhead[variant] = float(answer.get("overhead_s", 0.0))
             fastest = min(per_call.values())
-            loops = max(math.ceil(cfg.calibrate_target_s / fastest), math.ceil(4 * cfg.calibrate_target_s / per_call[BASE]))
+            loops = max(
+                math.ceil(cfg.calibrate_target_s / fastest),
+                math.ceil(4 * cfg.calibrate_target_s / per_call[BASE]),
+            )
             loops = max(1, min(loops, int(cfg.max_repeat_s / per_call[BASE])))
             measurement.loops[w.name] = loops
             # As many repeats as fit the per-process budget on base, the same for every variant.
@@ -329,13 +384,17 @@ class Protocol:
             # is what the blocks average out).
             base_repeat = loops * per_call[BASE]
             repeat_cost = base_repeat + loops * overhead[BASE]
-            repeats = max(cfg.min_repeats, min(cfg.repeats, int(cfg.process_budget_s / repeat_cost)))
+            repeats = max(
+                cfg.min_repeats, min(cfg.repeats, int(cfg.process_budget_s / repeat_cost))
+            )
             measurement.repeats[w.name] = repeats
             # A timed process of base takes about its calibration process's time plus its repeats
             # and their inputs' set-up: a candidate ten times slower than that has failed, and
             # waiting for it any longer only wastes the run.
             expected = walls[BASE] + repeats * repeat_cost
-            self.process_timeout_s = max(self.process_timeout_s, MIN_PROCESS_TIMEOUT_S, 10 * expected)
+            self.process_timeout_s = max(
+                self.process_timeout_s, MIN_PROCESS_TIMEOUT_S, 10 * expected
+            )
         self.process_timeout_s = min(self.process_timeout_s, self.limits.timeout_s)
         return True
 
@@ -361,8 +420,14 @@ class Protocol:
             for pos, (variant, w) in enumerate(pairs):
                 if variant in m.failures:
                     continue
-                request = self._request(w, variant, mode="time", loops=m.loops[w.name],
-                                        repeats=m.repeats[w.name], return_result=block == 0)
+                request = self._request(
+                    w,
+                    variant,
+                    mode="time",
+                    loops=m.loops[w.name],
+                    repeats=m.repeats[w.name],
+                    return_result=block == 0,
+                )
                 proc, answer = self.run_one(variant, w, request)
                 sample = self._sample(block, pos, variant, w, proc, answer, m)
                 block_samples.append(sample)
@@ -373,7 +438,9 @@ class Protocol:
                 m.voided_blocks.append({"block": block, "violations": violations})
                 log.warning("block %d voided: %s", block, "; ".join(violations))
                 if any(v.startswith(CANDIDATE) for v in violations):
-                    m.failures[CANDIDATE] = "candidate changed files during measurement (" + violations[0] + ")"
+                    m.failures[CANDIDATE] = (
+                        "candidate changed files during measurement (" + violations[0] + ")"
+                    )
                 if len(m.voided_blocks) >= 3:
                     m.stop_reason = "integrity violations"
                     break
@@ -414,10 +481,26 @@ class Protocol:
         worst = max(widths.values()) if widths else math.inf
         return f"CI ±{worst:.1%}" if math.isfinite(worst) else ""
 
-    def _sample(self, block: int, pos: int, variant: str, w: TimedWorkload, proc: ProcResult,
-                answer: dict[str, Any], m: Measurement) -> Sample:
-        s = Sample(block, pos, variant, w.name, bool(answer.get("ok")), wall_s=proc.wall_s,
-                   start=proc.start, end=proc.end)
+    def _sample(
+        self,
+        block: int,
+        pos: int,
+        variant: str,
+        w: TimedWorkload,
+        proc: ProcResult,
+        answer: dict[str, Any],
+        m: Measurement,
+    ) -> Sample:
+        s = Sample(
+            block,
+            pos,
+            variant,
+            w.name,
+            bool(answer.get("ok")),
+            wall_s=proc.wall_s,
+            start=proc.start,
+            end=proc.end,
+        )
         if not s.ok:
             s.error = answer.get("error") or proc.failure_reason() or "no answer from the harness"
             return s
@@ -465,7 +548,10 @@ def parse_answer(proc: ProcResult, nonce: str) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {"ok": False, "error": f"harness output is not JSON ({reason or 'exit 0'})"}
     if not isinstance(answer, dict) or answer.get("nonce") != nonce:
-        return {"ok": False, "error": "harness answer does not carry the request's nonce (forged output?)"}
+        return {
+            "ok": False,
+            "error": "harness answer does not carry the request's nonce (forged output?)",
+        }
     if reason and answer.get("ok"):
         return {"ok": False, "error": reason}
     return answer

@@ -30,8 +30,10 @@ class SimulationResult:
     label: str = ""
 
     def line(self) -> str:
-        return (f"{self.label:<34} runs {self.runs:>6}  above {self.above:6.2%}  below {self.below:6.2%}  "
-                f"mean blocks {self.mean_blocks:5.1f}")
+        return (
+            f"{self.label:<34} runs {self.runs:>6}  above {self.above:6.2%}  below {self.below:6.2%}  "
+            f"mean blocks {self.mean_blocks:5.1f}"
+        )
 
 
 def normal_noise(sd: float) -> Draw:
@@ -69,9 +71,17 @@ def resampled(values: Sequence[float]) -> Draw:
     return lambda rng: rng.choice(pool)
 
 
-def simulate(draw: Draw, schedule: LookSchedule, *, runs: int = 10_000, seed: int = 0,
-             truth: float = 0.0, threshold: float = 0.0, alpha: float | None = None,
-             label: str = "") -> SimulationResult:
+def simulate(
+    draw: Draw,
+    schedule: LookSchedule,
+    *,
+    runs: int = 10_000,
+    seed: int = 0,
+    truth: float = 0.0,
+    threshold: float = 0.0,
+    alpha: float | None = None,
+    label: str = "",
+) -> SimulationResult:
     """Run ``runs`` sequential measurements whose true log-ratio is ``truth``.
 
     Each stops at the first look whose interval (at the schedule's per-look level, or the one
@@ -102,8 +112,15 @@ def simulate(draw: Draw, schedule: LookSchedule, *, runs: int = 10_000, seed: in
     return SimulationResult(runs, above / runs, below / runs, blocks_used / runs, label)
 
 
-def simulate_naive(draw: Draw, max_blocks: int, *, min_blocks: int = 5, runs: int = 10_000,
-                   seed: int = 0, label: str = "") -> SimulationResult:
+def simulate_naive(
+    draw: Draw,
+    max_blocks: int,
+    *,
+    min_blocks: int = 5,
+    runs: int = 10_000,
+    seed: int = 0,
+    label: str = "",
+) -> SimulationResult:
     """The rule it replaces, for comparison: a plain 95% interval checked after every block."""
     rng = random.Random(seed)
     above = below = 0

@@ -32,9 +32,36 @@ from dataclasses import asdict, dataclass
 
 # Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom; normal beyond.
 _T975 = [
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
 ]
 
 
@@ -78,7 +105,9 @@ def _betai(a: float, b: float, x: float) -> float:
         return 0.0
     if x >= 1.0:
         return 1.0
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    front = math.exp(
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
     if x < (a + 1.0) / (a + b + 2.0):
         return front * _betacf(a, b, x) / a
     return 1.0 - front * _betacf(b, a, 1.0 - x) / b
@@ -196,15 +225,25 @@ class RatioEstimate:
         None when the estimate itself is not above the threshold (no number of blocks helps) or the
         CI is unbounded. A curator's hint, not a promise: the estimate moves as blocks are added.
         """
-        if self.estimate <= threshold or self.low <= 0 or not math.isfinite(self.high) or self.n_blocks < 2:
+        if (
+            self.estimate <= threshold
+            or self.low <= 0
+            or not math.isfinite(self.high)
+            or self.n_blocks < 2
+        ):
             return None
         log_half = math.log(self.high / self.low) / 2
         margin = math.log(self.estimate / threshold)
         return max(self.n_blocks, math.ceil(self.n_blocks * (log_half / margin) ** 2))
 
 
-def mean_ci(values: Sequence[float], method: str = "t", seed: int = 0, resamples: int = 4000,
-            level: float = 0.95) -> tuple[float, float, float]:
+def mean_ci(
+    values: Sequence[float],
+    method: str = "t",
+    seed: int = 0,
+    resamples: int = 4000,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
     """Mean of ``values`` with a two-sided CI of coverage ``level``, by ``t`` or ``bootstrap``."""
     n = len(values)
     if n == 0:
@@ -216,7 +255,11 @@ def mean_ci(values: Sequence[float], method: str = "t", seed: int = 0, resamples
         rng = random.Random(seed)
         means = sorted(statistics.fmean(rng.choices(values, k=n)) for _ in range(resamples))
         tail = (1 - level) / 2
-        return mean, means[int(tail * resamples)], means[min(resamples - 1, int((1 - tail) * resamples))]
+        return (
+            mean,
+            means[int(tail * resamples)],
+            means[min(resamples - 1, int((1 - tail) * resamples))],
+        )
     if method != "t":
         raise ValueError(f"unknown CI method {method!r}")
     sd = statistics.stdev(values)
@@ -225,8 +268,9 @@ def mean_ci(values: Sequence[float], method: str = "t", seed: int = 0, resamples
     return mean, mean - half, mean + half
 
 
-def ratio_from_logs(block_logs: Sequence[float], method: str = "t", seed: int = 0,
-                    level: float = 0.95) -> RatioEstimate:
+def ratio_from_logs(
+    block_logs: Sequence[float], method: str = "t", seed: int = 0, level: float = 0.95
+) -> RatioEstimate:
     mean, lo, hi = mean_ci(block_logs, method, seed, level=level)
     return RatioEstimate(_exp(mean), _exp(lo), _exp(hi), len(block_logs), method, level)
 
@@ -237,7 +281,9 @@ def block_log_ratios(
     """Per block, mean over ``workloads`` of log(numer/denom); blocks missing a figure are skipped."""
     out = []
     for a, b in zip(numer, denom, strict=False):
-        logs = [math.log(a[w] / b[w]) for w in workloads if w in a and w in b and a[w] > 0 and b[w] > 0]
+        logs = [
+            math.log(a[w] / b[w]) for w in workloads if w in a and w in b and a[w] > 0 and b[w] > 0
+        ]
         if len(logs) == len(workloads) and logs:
             out.append(statistics.fmean(logs))
     return out

@@ -723,7 +723,10 @@ def _why_not(r: dict[str, Any], threshold: float) -> str:
     est, low, high = r.get("estimate"), r.get("low"), r.get("high")
     if est is None or low is None:
         return "no speedup measured"
-    hint = blocks_hint(RatioEstimate(est, low, high, int(r.get("n_blocks") or 0), str(r.get("method") or "t")), threshold)
+    hint = blocks_hint(
+        RatioEstimate(est, low, high, int(r.get("n_blocks") or 0), str(r.get("method") or "t")),
+        threshold,
+    )
     return f"expert speedup {est:.2f}x [{low:.2f}, {high:.2f}]: lower bound {low:.2f}x under {threshold:g}x{hint}"
 
 

@@ -59,15 +59,32 @@ def resolve_backend_name(name: str) -> str:
     return name
 
 
-def make_backend(name: str, instance: Instance, *, work_dir: Path, log_dir: Path, cache_dir: Path,
-                 hide: list[Path] | None = None, options: dict[str, Any] | None = None) -> Backend:
+def make_backend(
+    name: str,
+    instance: Instance,
+    *,
+    work_dir: Path,
+    log_dir: Path,
+    cache_dir: Path,
+    hide: list[Path] | None = None,
+    options: dict[str, Any] | None = None,
+) -> Backend:
     options = dict(options or {})
     resolved = resolve_backend_name(name)
     if resolved == "docker":
         from ..docker import DockerBackend
 
-        return DockerBackend(instance, work_dir=work_dir, log_dir=log_dir, cache_dir=cache_dir, **options)
+        return DockerBackend(
+            instance, work_dir=work_dir, log_dir=log_dir, cache_dir=cache_dir, **options
+        )
     from .local import LocalBackend
 
-    return LocalBackend(instance, work_dir=work_dir, log_dir=log_dir, cache_dir=cache_dir, hide=hide,
-                        isolation=options.get("isolation", "auto"), use_cache=options.get("use_cache", True))
+    return LocalBackend(
+        instance,
+        work_dir=work_dir,
+        log_dir=log_dir,
+        cache_dir=cache_dir,
+        hide=hide,
+        isolation=options.get("isolation", "auto"),
+        use_cache=options.get("use_cache", True),
+    )

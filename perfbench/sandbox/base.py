@@ -100,7 +100,9 @@ class Backend(abc.ABC):
         """
 
     @abc.abstractmethod
-    def run_harness(self, variant: str, script: str, request: dict[str, Any], limits: Limits) -> ProcResult:
+    def run_harness(
+        self, variant: str, script: str, request: dict[str, Any], limits: Limits
+    ) -> ProcResult:
         """Run ``harness/<script>`` in ``variant`` with ``request`` as JSON on stdin, in a fresh process."""
 
     @abc.abstractmethod

@@ -61,20 +61,27 @@ def find_interpreter(version: str) -> str:
     if not version or ours == version or ours.startswith(version + "."):
         return sys.executable
     candidates = [shutil.which(f"python{version}")]
-    roots = [os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")) + "/versions",
-             os.path.expanduser("~/.local/share/uv/python")]
+    roots = [
+        os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")) + "/versions",
+        os.path.expanduser("~/.local/share/uv/python"),
+    ]
     for root in roots:
         for folder in sorted(Path(root).glob(f"*{version}*"), reverse=True):
             candidates.append(str(folder / "bin" / f"python{version}"))
     for found in candidates:
         if found and os.path.exists(found) and _version_of(found) == version:
             return found
-    raise BuildError(f"python {version} is not installed here (the instance's env.python asks for it)")
+    raise BuildError(
+        f"python {version} is not installed here (the instance's env.python asks for it)"
+    )
 
 
 def _version_of(python: str) -> str:
-    out = subprocess.run([python, "-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [python, "-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip()
 
 
@@ -82,9 +89,24 @@ UNSHARE = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--
 # What every jailed process may see of the machine besides its variant: programs, libraries and
 # the few files of /etc that the C library and Python read. Nothing here holds a repository.
 SYSTEM_ALLOW = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-ETC_ALLOW = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf", "hosts",
-             "localtime", "timezone", "ssl", "ca-certificates", "alternatives", "mime.types", "protocols",
-             "services", "os-release")
+ETC_ALLOW = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "hosts",
+    "localtime",
+    "timezone",
+    "ssl",
+    "ca-certificates",
+    "alternatives",
+    "mime.types",
+    "protocols",
+    "services",
+    "os-release",
+)
 JAIL_SETUP_FAILED = 111
 
 
@@ -92,7 +114,15 @@ def jail_argv(config: dict[str, Any], argv: list[str], network: bool = False) ->
     """The command line that runs ``argv`` in the jail described by ``config`` (with the machine's
     network only for builds, which may need package registries)."""
     unshare = [a for a in UNSHARE if a != "--net"] if network else UNSHARE
-    return [*unshare, sys.executable, "-s", str(HARNESS_DIR / "jail.py"), json.dumps(config), "--", *argv]
+    return [
+        *unshare,
+        sys.executable,
+        "-s",
+        str(HARNESS_DIR / "jail.py"),
+        json.dumps(config),
+        "--",
+        *argv,
+    ]
 
 
 def namespace_isolation_available() -> bool:
@@ -102,8 +132,11 @@ def namespace_isolation_available() -> bool:
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="perfbench-jail-probe-") as tmp:
-        config = {"root": tmp, "allow": [*SYSTEM_ALLOW, *interpreter_dirs(sys.executable)],
-                  "env": {"PATH": SYSTEM_PATH}}
+        config = {
+            "root": tmp,
+            "allow": [*SYSTEM_ALLOW, *interpreter_dirs(sys.executable)],
+            "env": {"PATH": SYSTEM_PATH},
+        }
         probe = subprocess.run(jail_argv(config, ["true"]), capture_output=True)
     return probe.returncode == 0
 
@@ -117,15 +150,23 @@ def interpreter_dirs(python: str) -> list[str]:
     Only the prefixes, never other ``sys.path`` entries: an editable install's path may be a
     whole repository (perfbench's own holds the examples' git bundle)."""
     if python not in _INTERPRETER_DIRS:
-        code = ("import json,sys,os;print(json.dumps([sys.prefix,sys.exec_prefix,sys.base_prefix,"
-                "sys.base_exec_prefix,os.path.dirname(os.path.realpath(sys.executable))]))")
-        proc = subprocess.run([python, "-I", "-S", "-c", code], capture_output=True, text=True,
-                              env={"PATH": SYSTEM_PATH})
+        code = (
+            "import json,sys,os;print(json.dumps([sys.prefix,sys.exec_prefix,sys.base_prefix,"
+            "sys.base_exec_prefix,os.path.dirname(os.path.realpath(sys.executable))]))"
+        )
+        proc = subprocess.run(
+            [python, "-I", "-S", "-c", code],
+            capture_output=True,
+            text=True,
+            env={"PATH": SYSTEM_PATH},
+        )
         try:
             found = json.loads(proc.stdout)
         except json.JSONDecodeError as exc:
-            raise HarnessError(f"cannot run the interpreter {python}: {proc.stderr.strip()[-200:]}",
-                               fix="check that the instance's interpreter is installed and runs") from exc
+            raise HarnessError(
+                f"cannot run the interpreter {python}: {proc.stderr.strip()[-200:]}",
+                fix="check that the instance's interpreter is installed and runs",
+            ) from exc
         dirs = [python, os.path.realpath(python)]
         for d in found:
             # A prefix of / or of a home folder would let the whole machine in: allow its bin
@@ -173,7 +214,9 @@ class LocalBackend(Backend):
         self._cgroup: PidsCgroup | None = None
         self.repo_git_dir: Path | None = None
         self.jail_root = work_dir / "jail-root"  # an empty folder the jail mounts its fresh root on
-        self.test_tools: Path | None = None  # a test runner perfbench provided (see ensure_test_runner)
+        self.test_tools: Path | None = (
+            None  # a test runner perfbench provided (see ensure_test_runner)
+        )
         self._build_jail: dict[str, Any] | None = None
         self._cgroup = PidsCgroup(Limits().max_procs)
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -184,7 +227,10 @@ class LocalBackend(Backend):
     def prepare_reference(self, repo_git_dir: Path) -> dict[str, VariantBuild]:
         self.repo_git_dir = repo_git_dir
         out = {}
-        for variant, commit in ((BASE, self.instance.base_commit), (EXPERT, self.instance.opt_commit)):
+        for variant, commit in (
+            (BASE, self.instance.base_commit),
+            (EXPERT, self.instance.opt_commit),
+        ):
             out[variant] = self._build_cached(variant, commit)
         if all(b.ok for b in out.values()):
             self.ensure_test_runner()
@@ -200,14 +246,23 @@ class LocalBackend(Backend):
         return None
 
     def _runner_importable(self, module: str) -> bool:
-        code = f"import importlib.util,sys;sys.exit(0 if importlib.util.find_spec({module!r}) else 3)"
+        code = (
+            f"import importlib.util,sys;sys.exit(0 if importlib.util.find_spec({module!r}) else 3)"
+        )
         extra = {"PYTHONPATH": str(self.test_tools)} if self.test_tools else None
-        proc = self._run(BASE, [self._variant_python(BASE), "-c", code], b"", Limits(timeout_s=60),
-                         extra_env=extra)
+        proc = self._run(
+            BASE,
+            [self._variant_python(BASE), "-c", code],
+            b"",
+            Limits(timeout_s=60),
+            extra_env=extra,
+        )
         if proc.returncode not in (0, 3):
-            raise HarnessError(f"cannot check the test runner in the sandbox: {proc.failure_reason()}: "
-                               f"{proc.stderr.decode(errors='replace').strip()[-200:]}",
-                               fix="see the message; the sandbox itself failed")
+            raise HarnessError(
+                f"cannot check the test runner in the sandbox: {proc.failure_reason()}: "
+                f"{proc.stderr.decode(errors='replace').strip()[-200:]}",
+                fix="see the message; the sandbox itself failed",
+            )
         return proc.returncode == 0
 
     def ensure_test_runner(self) -> None:
@@ -221,28 +276,53 @@ class LocalBackend(Backend):
         if not module or not self.instance.guard_tests or self._runner_importable(module):
             return
         python = self._variant_python(BASE)
-        fix = f"install {module} for that interpreter ({python} -m pip install {module}), then rerun"
+        fix = (
+            f"install {module} for that interpreter ({python} -m pip install {module}), then rerun"
+        )
         if module != "pytest":
-            raise HarnessError(f"the guard tests need {module}, which {python} cannot import", fix=fix)
+            raise HarnessError(
+                f"the guard tests need {module}, which {python} cannot import", fix=fix
+            )
         version = _version_of(python)
         tools = self.cache_dir / "tools" / f"pytest-py{version}"
         with repos.file_lock(self.cache_dir / "tools" / f"pytest-py{version}.lock"):
             if not (tools / ".complete").exists():
                 shutil.rmtree(tools, ignore_errors=True)
-                cmd = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                       "--target", str(tools), "--python-version", version, "--only-binary=:all:", "pytest"]
-                log.info("the guard tests need pytest, which %s lacks: installing it into %s", python, tools)
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--disable-pip-version-check",
+                    "--target",
+                    str(tools),
+                    "--python-version",
+                    version,
+                    "--only-binary=:all:",
+                    "pytest",
+                ]
+                log.info(
+                    "the guard tests need pytest, which %s lacks: installing it into %s",
+                    python,
+                    tools,
+                )
                 proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
                 if proc.returncode != 0:
                     shutil.rmtree(tools, ignore_errors=True)
                     last = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [""]
-                    raise HarnessError(f"the guard tests need pytest, which {python} cannot import, and "
-                                       f"installing it failed: {last[0][:200]}", fix=fix)
+                    raise HarnessError(
+                        f"the guard tests need pytest, which {python} cannot import, and "
+                        f"installing it failed: {last[0][:200]}",
+                        fix=fix,
+                    )
                 (tools / ".complete").write_text("")
         self.test_tools = tools
         if not self._runner_importable(module):
-            raise HarnessError(f"the guard tests need pytest, which {python} cannot import even from {tools}",
-                               fix=fix)
+            raise HarnessError(
+                f"the guard tests need pytest, which {python} cannot import even from {tools}",
+                fix=fix,
+            )
 
     def _build_cached(self, variant: str, commit: str) -> VariantBuild:
         """Build in the final folder (installs record absolute paths), under a lock; the marker last."""
@@ -264,12 +344,16 @@ class LocalBackend(Backend):
                 self._install(root, log_path)
             except BuildError as exc:
                 shutil.rmtree(root, ignore_errors=True)
-                return VariantBuild(variant, False, log_path, error=str(exc), seconds=time.monotonic() - t0)
+                return VariantBuild(
+                    variant, False, log_path, error=str(exc), seconds=time.monotonic() - t0
+                )
             except BaseException:
                 shutil.rmtree(root, ignore_errors=True)
                 raise
             shutil.copyfile(log_path, root / "build.log")
-            marker.write_text(json.dumps({"commit": commit, "env": self.instance.env.content_hash()}))
+            marker.write_text(
+                json.dumps({"commit": commit, "env": self.instance.env.content_hash()})
+            )
         return VariantBuild(variant, True, log_path, seconds=time.monotonic() - t0)
 
     def prepare_candidate(self, patch: str) -> VariantBuild:
@@ -290,19 +374,45 @@ class LocalBackend(Backend):
             applied = apply_patch(patch, root / "tree")
         except PatchError as exc:
             log_path.write_text(str(exc) + "\n")
-            return VariantBuild(CANDIDATE, False, log_path, error=str(exc),
-                                details={"stage": "apply"}, seconds=time.monotonic() - t0)
-        (self.log_dir / "patch.log").write_text(f"method: {applied.method}\nfiles: {applied.files}\n\n{applied.log}\n")
+            return VariantBuild(
+                CANDIDATE,
+                False,
+                log_path,
+                error=str(exc),
+                details={"stage": "apply"},
+                seconds=time.monotonic() - t0,
+            )
+        (self.log_dir / "patch.log").write_text(
+            f"method: {applied.method}\nfiles: {applied.files}\n\n{applied.log}\n"
+        )
         # Guard tests run from base's copies of the test files, whatever the patch did to them.
         if self.repo_git_dir is not None and self.instance.test_paths:
-            repos.export_paths(self.repo_git_dir, self.instance.base_commit, root / "tree", self.instance.test_paths)
+            repos.export_paths(
+                self.repo_git_dir,
+                self.instance.base_commit,
+                root / "tree",
+                self.instance.test_paths,
+            )
         try:
             self._install(root, log_path, jailed=self.isolation == "namespace")
         except BuildError as exc:
-            return VariantBuild(CANDIDATE, False, log_path, error=str(exc), apply_method=applied.method,
-                                details={"stage": "build"}, seconds=time.monotonic() - t0)
-        return VariantBuild(CANDIDATE, True, log_path, apply_method=applied.method,
-                            details={"files": applied.files}, seconds=time.monotonic() - t0)
+            return VariantBuild(
+                CANDIDATE,
+                False,
+                log_path,
+                error=str(exc),
+                apply_method=applied.method,
+                details={"stage": "build"},
+                seconds=time.monotonic() - t0,
+            )
+        return VariantBuild(
+            CANDIDATE,
+            True,
+            log_path,
+            apply_method=applied.method,
+            details={"files": applied.files},
+            seconds=time.monotonic() - t0,
+        )
 
     def _install(self, root: Path, log_path: Path, jailed: bool = False) -> None:
         """Build the variant at ``root``. ``jailed`` (the candidate's build, which runs its code):
@@ -318,43 +428,85 @@ class LocalBackend(Backend):
             scratch.mkdir(parents=True, exist_ok=True)
             env.update(HOME=str(scratch), TMPDIR=str(scratch))
             self.jail_root.mkdir(parents=True, exist_ok=True)
-            allow = [*SYSTEM_ALLOW, *(f"/etc/{name}" for name in (*ETC_ALLOW, "resolv.conf", "pip.conf")),
-                     *interpreter_dirs(self.python), str(HARNESS_DIR)]
-            self._build_jail = {"root": str(self.jail_root), "allow": [p for p in allow if os.path.lexists(p)],
-                                "rw": [str(root)], "hide": [str(p) for p in self._secrets(root)],
-                                "scratch": [str(scratch)], "tmpfs_size": "2048m"}
+            allow = [
+                *SYSTEM_ALLOW,
+                *(f"/etc/{name}" for name in (*ETC_ALLOW, "resolv.conf", "pip.conf")),
+                *interpreter_dirs(self.python),
+                str(HARNESS_DIR),
+            ]
+            self._build_jail = {
+                "root": str(self.jail_root),
+                "allow": [p for p in allow if os.path.lexists(p)],
+                "rw": [str(root)],
+                "hide": [str(p) for p in self._secrets(root)],
+                "scratch": [str(scratch)],
+                "tmpfs_size": "2048m",
+            }
         if env_spec.needs_venv:
             venv = root / "venv"
             self._step([self.python, "-m", "venv", str(venv)], tree, env, lines, log_path)
             env["VIRTUAL_ENV"] = str(venv)
             env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', SYSTEM_PATH)}"
             if env_spec.pip_packages:
-                self._step([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *env_spec.pip_packages],
-                           tree, env, lines, log_path)
+                self._step(
+                    [
+                        str(venv / "bin" / "python"),
+                        "-m",
+                        "pip",
+                        "install",
+                        "-q",
+                        *env_spec.pip_packages,
+                    ],
+                    tree,
+                    env,
+                    lines,
+                    log_path,
+                )
             for command in env_spec.install:
                 self._step(["bash", "-c", command], tree, env, lines, log_path)
             python = str(venv / "bin" / "python")
         else:
             python = self.python
         # Precompile so that no timed process writes bytecode (their file systems are read-only).
-        self._step([python, "-m", "compileall", "-q", "-j", "0", str(tree)], tree, env, lines, log_path,
-                   check=False)
+        self._step(
+            [python, "-m", "compileall", "-q", "-j", "0", str(tree)],
+            tree,
+            env,
+            lines,
+            log_path,
+            check=False,
+        )
         log_path.write_text("\n".join(lines) + "\n")
 
-    def _step(self, cmd: list[str], cwd: Path, env: dict[str, str], lines: list[str], log_path: Path,
-              check: bool = True) -> None:
+    def _step(
+        self,
+        cmd: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        lines: list[str],
+        log_path: Path,
+        check: bool = True,
+    ) -> None:
         lines.append("$ " + shlex.join(cmd))
         run = cmd
         if self._build_jail:
             run = jail_argv({**self._build_jail, "cwd": str(cwd), "env": env}, cmd, network=True)
         proc = subprocess.run(run, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
-        if run is not cmd and proc.returncode == JAIL_SETUP_FAILED and "perfbench jail:" in proc.stderr:
-            raise HarnessError(f"the build jail could not be set up: {proc.stderr.strip()[-300:]}",
-                               fix="see the message; this is not the patch's failure")
+        if (
+            run is not cmd
+            and proc.returncode == JAIL_SETUP_FAILED
+            and "perfbench jail:" in proc.stderr
+        ):
+            raise HarnessError(
+                f"the build jail could not be set up: {proc.stderr.strip()[-300:]}",
+                fix="see the message; this is not the patch's failure",
+            )
         lines.append((proc.stdout + proc.stderr).rstrip())
         if check and proc.returncode != 0:
             log_path.write_text("\n".join(lines) + "\n")
-            raise BuildError(f"build step failed (exit {proc.returncode}): {shlex.join(cmd)[:200]}", log_path)
+            raise BuildError(
+                f"build step failed (exit {proc.returncode}): {shlex.join(cmd)[:200]}", log_path
+            )
 
     def install_workloads(self, files: dict[str, str]) -> dict[str, str]:
         self.workload_dir.mkdir(parents=True, exist_ok=True)
@@ -377,7 +529,11 @@ class LocalBackend(Backend):
 
     def _env(self, variant: str, scratch: Path) -> dict[str, str]:
         venv_bin = self.roots[variant] / "venv" / "bin"
-        path = f"{venv_bin}:{SYSTEM_PATH}" if venv_bin.exists() else f"{Path(self.python).parent}:{SYSTEM_PATH}"
+        path = (
+            f"{venv_bin}:{SYSTEM_PATH}"
+            if venv_bin.exists()
+            else f"{Path(self.python).parent}:{SYSTEM_PATH}"
+        )
         env = {
             "PATH": path,
             "HOME": str(scratch),
@@ -416,8 +572,9 @@ class LocalBackend(Backend):
         allow-list leaves it out in any other case)."""
         return [str(p) for p in self._secrets(self.roots[variant])]
 
-    def jail_config(self, variant: str, scratch: Path, cwd: Path, env: dict[str, str],
-                    limits: Limits) -> dict[str, Any]:
+    def jail_config(
+        self, variant: str, scratch: Path, cwd: Path, env: dict[str, str], limits: Limits
+    ) -> dict[str, Any]:
         self.jail_root.mkdir(parents=True, exist_ok=True)
         return {
             "root": str(self.jail_root),
@@ -429,8 +586,15 @@ class LocalBackend(Backend):
             "tmpfs_size": f"{limits.tmpfs_mb}m",
         }
 
-    def _run(self, variant: str, argv: list[str], stdin: bytes, limits: Limits, cwd: Path | None = None,
-             extra_env: dict[str, str] | None = None) -> ProcResult:
+    def _run(
+        self,
+        variant: str,
+        argv: list[str],
+        stdin: bytes,
+        limits: Limits,
+        cwd: Path | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> ProcResult:
         scratch = self.work_dir / "scratch" / uuid.uuid4().hex[:12]
         scratch.mkdir(parents=True)
         env = self._env(variant, scratch)
@@ -452,16 +616,26 @@ class LocalBackend(Backend):
         start = time.time()
         t0 = time.perf_counter()
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    cwd=workdir, env=env, start_new_session=True, pass_fds=pass_fds,
-                                    preexec_fn=preexec(limits, self._cgroup))
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=workdir,
+                env=env,
+                start_new_session=True,
+                pass_fds=pass_fds,
+                preexec_fn=preexec(limits, self._cgroup),
+            )
         except OSError as exc:
             shutil.rmtree(scratch, ignore_errors=True)
             for fd in (status_r, status_w):
                 if fd >= 0:
                     os.close(fd)
-            raise HarnessError(f"cannot start {argv[0]}: {exc}",
-                               fix=f"install {argv[0]} or check the interpreter path") from exc
+            raise HarnessError(
+                f"cannot start {argv[0]}: {exc}",
+                fix=f"install {argv[0]} or check the interpreter path",
+            ) from exc
         if status_w >= 0:
             os.close(status_w)
         timed_out = False
@@ -482,14 +656,22 @@ class LocalBackend(Backend):
             lines = status.splitlines()
             failed = [ln for ln in lines if ln.startswith("perfbench jail:")]
             if failed or ("ready" not in lines and not timed_out):
-                detail = (failed or [status.strip() or err.decode(errors="replace").strip()[-300:]
-                                     or "no output"])[0]
-                raise HarnessError(f"the namespace jail could not be set up for {variant}: {detail}",
-                                   fix="see the message (or run with --backend docker); this is not "
-                                       "the patch's failure")
+                detail = (
+                    failed
+                    or [
+                        status.strip() or err.decode(errors="replace").strip()[-300:] or "no output"
+                    ]
+                )[0]
+                raise HarnessError(
+                    f"the namespace jail could not be set up for {variant}: {detail}",
+                    fix="see the message (or run with --backend docker); this is not "
+                    "the patch's failure",
+                )
         return ProcResult(proc.returncode, out, err[-20000:], wall, timed_out, start, time.time())
 
-    def run_harness(self, variant: str, script: str, request: dict[str, Any], limits: Limits) -> ProcResult:
+    def run_harness(
+        self, variant: str, script: str, request: dict[str, Any], limits: Limits
+    ) -> ProcResult:
         argv = [self._variant_python(variant), "-s", str(HARNESS_DIR / script)]
         return self._run(variant, argv, (json.dumps(request) + "\n").encode(), limits)
 
@@ -498,8 +680,12 @@ class LocalBackend(Backend):
         if argv and argv[0] in ("python", "python3"):
             argv[0] = self._variant_python(variant)
         tree = self.roots[variant] / "tree"
-        pp = os.pathsep.join([*self.pythonpath(variant), *([str(self.test_tools)] if self.test_tools else [])])
-        return self._run(variant, argv, b"", limits, cwd=tree, extra_env={"PYTHONPATH": pp} if pp else None)
+        pp = os.pathsep.join(
+            [*self.pythonpath(variant), *([str(self.test_tools)] if self.test_tools else [])]
+        )
+        return self._run(
+            variant, argv, b"", limits, cwd=tree, extra_env={"PYTHONPATH": pp} if pp else None
+        )
 
     # ---- integrity ------------------------------------------------------
 
@@ -528,7 +714,9 @@ class LocalBackend(Backend):
             if after != before:
                 changed = sorted(set(after.items()) ^ set(before.items()))
                 first = changed[0][0] if changed else "?"
-                problems.append(f"{name} tree changed during measurement ({len(changed)} entries, e.g. {first})")
+                problems.append(
+                    f"{name} tree changed during measurement ({len(changed)} entries, e.g. {first})"
+                )
                 self._fingerprints[name] = after
         return problems
 
@@ -543,22 +731,36 @@ class LocalBackend(Backend):
         if self.test_tools is not None:
             out["test_runner"] = f"pytest provided by perfbench from {self.test_tools}"
         if self.isolation == "namespace":
-            out["file_system"] = ("allow-list: the variant's own tree and environment, the interpreter, "
-                                  "system programs and libraries, the harness and workloads, read-only; "
-                                  "fresh tmpfs home and temp; nothing else of the machine is present")
-            out["protected"] = ["other variants", "repository mirrors and working copies", "datasets",
-                                "reports", "the whole file system against writes", "network",
-                                "state carried between processes", "process count, memory, time"]
+            out["file_system"] = (
+                "allow-list: the variant's own tree and environment, the interpreter, "
+                "system programs and libraries, the harness and workloads, read-only; "
+                "fresh tmpfs home and temp; nothing else of the machine is present"
+            )
+            out["protected"] = [
+                "other variants",
+                "repository mirrors and working copies",
+                "datasets",
+                "reports",
+                "the whole file system against writes",
+                "network",
+                "state carried between processes",
+                "process count, memory, time",
+            ]
             out["not_protected"] = []
         else:
             out["file_system"] = "the whole machine, as the user running perfbench sees it"
-            out["protected"] = ["changes to the variant trees and workloads (fingerprinted before and after "
-                                "each block: a change voids the block)",
-                                "memory, time and (with a pids cgroup) process count limits"]
-            out["not_protected"] = ["reading any file: other variants (the expert's tree), repository mirrors "
-                                    "and working copies holding later commits, the dataset",
-                                    "writing outside the fingerprinted trees (state may be carried between "
-                                    "processes through files)", "network access"]
+            out["protected"] = [
+                "changes to the variant trees and workloads (fingerprinted before and after "
+                "each block: a change voids the block)",
+                "memory, time and (with a pids cgroup) process count limits",
+            ]
+            out["not_protected"] = [
+                "reading any file: other variants (the expert's tree), repository mirrors "
+                "and working copies holding later commits, the dataset",
+                "writing outside the fingerprinted trees (state may be carried between "
+                "processes through files)",
+                "network access",
+            ]
         return out
 
     def close(self) -> None:

@@ -68,7 +68,9 @@ def build_context(
     repos.export_tree(git_dir, cand.sha, opt_tree)
     reached("changes")
     changes = analyze(git_dir, base_sha, cand.sha, base_tree, opt_tree, cand.source_files)
-    module_level = any(lines for path, lines in changes.changed_lines.items() if path.endswith(".py"))
+    module_level = any(
+        lines for path, lines in changes.changed_lines.items() if path.endswith(".py")
+    )
     # A change at module level only (imports, tables built at import) is still worth the
     # ``imports`` generator; the others drop such a candidate themselves.
     if not changes.functions and not module_level:

@@ -94,7 +94,9 @@ class ImportsGenerator:
     def generate(self, ctx: GenerationContext) -> GeneratorResult:
         out = GeneratorResult()
         if not about_imports(ctx):
-            out.drops.append(Drop(self.name, "commit", "neither the message nor the diff is about import time"))
+            out.drops.append(
+                Drop(self.name, "commit", "neither the message nor the diff is about import time")
+            )
             return out
         modules = target_modules(ctx)
         if not modules:
