@@ -82,23 +82,29 @@ def main() -> None:
 
 
 def show(reports: list[dict], wall: float) -> None:
+    """Per instance: verdict, blocks, why it stopped, wall and workload seconds; then the totals."""
     in_procs = timed = 0.0
-    print(f"{'instance':34} {'verdict':13} {'blocks':>6} {'CI half-width':>14} {'speedup':>9}")
+    print(
+        f"{'instance':30} {'backend':7} {'verdict':12} {'blocks':>6} {'wall s':>7} {'in procs':>8} "
+        f"{'timed':>6} {'speedup':>9}  stop reason"
+    )
     for r in reports:
         m = r.get("measurement") or {}
         in_procs += m.get("seconds_in_workloads", 0.0)
         timed += m.get("seconds_timed", 0.0)
         sp = r.get("speedup") or {}
-        hw = sp.get("half_width")
+        backend = (r.get("sandbox") or {}).get("backend", "-")
         print(
-            f"{r.get('instance_id', '?'):34} {r.get('opt', '-'):13} {m.get('blocks', 0):>6} "
-            f"{(f'±{hw:.1%}' if hw is not None else '-'):>14} {sp.get('estimate') or 0:>8.2f}x"
+            f"{r.get('instance_id', '?')[-30:]:30} {backend:7} {r.get('opt', '-'):12} {m.get('blocks', 0):>6} "
+            f"{r.get('seconds', 0.0):>7.1f} {m.get('seconds_in_workloads', 0.0):>8.1f} "
+            f"{m.get('seconds_timed', 0.0):>6.1f} {sp.get('estimate') or 0:>8.2f}x  {m.get('stop_reason', '-')[:40]}"
         )
     print()
     print(f"wall time of the evaluation      {wall:8.1f} s")
     print(f"inside workload processes        {in_procs:8.1f} s  ({in_procs / wall:.0%} of wall)")
-    print(f"inside timed loops               {timed:8.1f} s  ({timed / wall:.0%} of wall)")
-    print(f"harness overhead (wall / timed)  {wall / timed if timed else float('nan'):8.2f}x")
+    print(f"inside timed calls               {timed:8.1f} s  ({timed / wall:.0%} of wall)")
+    print(f"wall / timed                     {wall / timed if timed else float('nan'):8.2f}x")
+    print(f"in processes / timed             {in_procs / timed if timed else float('nan'):8.2f}x")
 
 
 if __name__ == "__main__":
