@@ -6,8 +6,10 @@ is an error. Prints, per noise model, the share of runs that decided above and b
 mean blocks used; then the same for ``improved`` on an A/A candidate (at its stricter level),
 and the rule perfbench used before (a plain 95% interval after every block).
 
-Noise models: normal, heavy-tailed (Student t, 3 df), bimodal per-process effects, and the
-per-block log-ratios of real runs (``--from-run``, resampled and centred on the threshold).
+Noise models: normal, heavy-tailed (Student t, 3 df), bimodal per-process effects, the 40
+per-block log-ratios of a real A/A run (tests/data/block_log_ratios.json), and those of other
+runs (``--from-run``; use runs of many blocks: resampling five is no model of anything),
+resampled and centred on the threshold.
 
     python benchmarks/sequential_stopping.py [--runs 10000] [--from-run runs/RUN/MODEL ...]
 """
@@ -68,6 +70,10 @@ def main() -> None:
         "heavy-tailed (t3, sd 5%)": simulate.heavy_noise(0.05),
         "bimodal (20% of processes +65%)": simulate.bimodal_noise(0.03),
     }
+    recorded = Path(__file__).resolve().parent.parent / "tests" / "data" / "block_log_ratios.json"
+    if recorded.exists():
+        logs = json.loads(recorded.read_text())["log_ratios"]
+        noises[f"recorded A/A run ({len(logs)} blocks)"] = simulate.resampled(logs)
     for folder in args.from_run:
         for name, logs in recorded_log_ratios(folder).items():
             noises[f"recorded {name[-7:]} ({len(logs)} blocks)"] = simulate.resampled(logs)
