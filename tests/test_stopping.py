@@ -115,3 +115,40 @@ def test_look_schedule(min_blocks, max_blocks):
     looks = s.looks()
     assert looks[0] == min_blocks and looks[-1] == max_blocks and looks == sorted(set(looks))
     assert s.level == pytest.approx(1 - 0.05 / len(looks))
+
+
+def test_short_timed_totals_are_not_called_contended():
+    # process_time advances in 4 ms ticks under an RLIMIT_CPU here: a process whose timed calls
+    # add up to a millisecond reads a CPU share of 0. The waiting time from schedstat is used
+    # instead, and process_time only over totals of 50 ms or more.
+    from perfbench.sandbox.base import ProcResult
+
+    backend = FakeBackend(times(0.0001, 0.0001, 0.0001))
+    protocol = Protocol(backend, WORKLOADS, MeasureConfig(), Limits())
+    m = Measurement(workloads=WORKLOADS, variants=[BASE])
+    w = WORKLOADS[0]
+    base = {
+        "nonce": "n",
+        "ok": True,
+        "times": [1e-4] * 10,
+        "loops": 1,
+        "min": 1e-4,
+        "median": 1e-4,
+        "mean": 1e-4,
+    }
+    ticked = protocol._sample(
+        0, 0, BASE, w, ProcResult(0, b"", b"", 0.1), {**base, "cpu_s": 0.0}, m
+    )
+    assert ticked.ok and ticked.cpu_share != ticked.cpu_share  # NaN: not judged
+    waited = protocol._sample(
+        0, 1, BASE, w, ProcResult(0, b"", b"", 0.1), {**base, "wait_s": 0.0}, m
+    )
+    assert waited.cpu_share == 1.0
+    preempted = protocol._sample(
+        0, 2, BASE, w, ProcResult(0, b"", b"", 0.1), {**base, "wait_s": 0.0005}, m
+    )
+    assert preempted.cpu_share == pytest.approx(0.5)
+    m.samples = [ticked, waited]
+    assert not m.contended()
+    m.samples = [preempted]
+    assert m.contended()
