@@ -246,8 +246,18 @@ def lock_down_allow(config):
         root.writable.append(path)
     for path in config.get("scratch", []):
         root.tmpfs(path, "size=%s,mode=1777" % size)
+    # Hiding masks secrets *inside* allowed folders (a dataset inside a checkout on the path).
+    # A hidden folder that holds an allowed one (a cache kept inside the runs folder) is absent
+    # already but for that allowed part, and masking it would hide what must be seen.
+    shown = [
+        os.path.join(p, "")
+        for p in list(config.get("allow", []))
+        + list(config.get("rw", []))
+        + list(config.get("scratch", []))
+    ]
     for path in config.get("hide", []):
-        root.hide(path)
+        if not any(s.startswith(os.path.join(path, "")) for s in shown):
+            root.hide(path)
     # A minimal /dev: the harmless character devices, a fresh /dev/shm, the fd links.
     root.mkdirs("/dev")
     _mount("tmpfs", root.inside("/dev"), "tmpfs", MS_NOSUID, "size=64k,mode=755")

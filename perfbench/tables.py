@@ -41,7 +41,12 @@ def stdout_console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=LOG_WIDTH)
 
 
-VERDICT_STYLE = {"PASS": "bold green", "FAIL": "bold red", "INCONCLUSIVE": "bold yellow"}
+VERDICT_STYLE = {
+    "PASS": "bold green",
+    "FAIL": "bold red",
+    "INCONCLUSIVE": "bold yellow",
+    "ERROR": "bold magenta",
+}
 
 
 def fmt_ci(value: float | None, ci: list[float] | None) -> str:
@@ -442,7 +447,8 @@ class RichEvents(Events):
             else ""
         )
         self.console.print(
-            f"  {escape(instance_id)} ({escape(model)}): [{style}]{escape(verdict)}[/]{speed}"
+            f"  {escape(instance_id)} ({escape(model)}): "
+            f"{f'[{style}]{escape(verdict)}[/]' if style else escape(verdict)}{speed}"
             f" — {escape(str(report.get('reason', '')))}",
             highlight=False,
             soft_wrap=not self.console.is_terminal,

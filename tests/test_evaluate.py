@@ -268,3 +268,24 @@ def test_memoizing_candidates_gain_nothing(evaluate_mini, patches):
         assert rep["opt"] != "PASS" and rep["improved"] is False, (model, rep["speedup"])
         # Gains nothing: on a busy test machine the interval may be wide, but not its estimate.
         assert rep["speedup"]["estimate"] < 1.2, (model, rep["speedup"])
+
+
+def test_cache_inside_the_runs_folder(mini, tmp_path):
+    # One work folder for everything (--cache-dir inside --runs-dir): the jail hides the runs
+    # folder, but not the cached trees the variants run from.
+    import dataclasses
+
+    from conftest import quick_config
+
+    from perfbench.datasets import load_dataset
+    from perfbench.evaluate import Evaluator
+    from perfbench.records import Prediction
+
+    config = quick_config(tmp_path, "inside", max_blocks=3)
+    config = dataclasses.replace(config, cache_dir=config.runs_dir / "cache")
+    ev = Evaluator(load_dataset(mini[0]), config)
+    iid = mini[1]["instance_id"]
+    ev.run([Prediction(iid, "empty", "")])
+    report = ev.layout.load_report("empty", iid)
+    assert report["status"] == "done", report.get("error")
+    assert report["opt"] == "FAIL" and "identical_to_base" in report["flags"]
