@@ -63,9 +63,7 @@ class Report:
     # -- how it was measured
     sandbox: dict[str, Any] = field(default_factory=dict)  #: backend, isolation, what was protected
     builds: dict[str, Any] = field(default_factory=dict)  #: per variant: ok, seconds, cached, log
-    measurement: dict[str, Any] = field(
-        default_factory=dict
-    )  #: blocks, stop reason, looks, CI level, ...
+    measurement: dict[str, Any] = field(default_factory=dict)  #: blocks, stop, looks, CI level
     seconds: float = 0.0  #: wall time of the whole evaluation
     executor: dict[str, Any] | None = None  #: where and when a cluster task ran it
     # -- evaluation errors (status ``error``)
