@@ -34,9 +34,7 @@ from typing import Any
 import docker
 import requests
 
-from .. import repos
-from ..errors import BackendUnavailable, BuildError, InputError, PatchError
-from ..patches import apply_patch
+from ..errors import BackendUnavailable, BuildError, InputError
 from ..records import Instance
 from ..sandbox.base import BASE, CANDIDATE, EXPERT, Backend, Limits, ProcResult, VariantBuild
 from ..sandbox.local import HARNESS_DIR
@@ -167,27 +165,9 @@ class DockerBackend(Backend):
         assert self.repo_git_dir is not None, "prepare_reference first"
         tree = self.work_dir / "candidate" / "tree"
         shutil.rmtree(tree.parent, ignore_errors=True)
-        repos.export_tree(self.repo_git_dir, self.instance.base_commit, tree)
-        try:
-            applied = apply_patch(patch, tree)
-        except PatchError as exc:
-            log_path.write_text(str(exc) + "\n")
-            return VariantBuild(
-                CANDIDATE,
-                False,
-                log_path,
-                error=str(exc),
-                details={"stage": "apply"},
-                seconds=time.monotonic() - t0,
-            )
-        (self.log_dir / "patch.log").write_text(
-            f"method: {applied.method}\nfiles: {applied.files}\n\n{applied.log}\n"
-        )
-        # Guard tests run from base's copies of the test files, whatever the patch did to them.
-        if self.instance.test_paths:
-            repos.export_paths(
-                self.repo_git_dir, self.instance.base_commit, tree, self.instance.test_paths
-            )
+        applied = self.patched_tree(patch, tree, log_path, t0)
+        if isinstance(applied, VariantBuild):
+            return applied
         try:
             hint = self.layers["instance"].tag.split(":", 1)[1][:60]
             built = build_candidate(

@@ -8,10 +8,14 @@ nothing of blocks, statistics or grades: the measurement code drives it.
 from __future__ import annotations
 
 import abc
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import repos
+from ..errors import PatchError
+from ..patches import apply_patch
 from ..records import Instance
 
 BASE = "base"
@@ -87,6 +91,36 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def prepare_reference(self, repo_git_dir: Path) -> dict[str, VariantBuild]:
         """Build ``base`` and ``expert`` (cached across runs)."""
+
+    def patched_tree(
+        self, patch: str, tree: Path, log_path: Path, t0: float
+    ) -> VariantBuild | None:
+        """Export base to ``tree`` and apply ``patch`` there; a failed build record if it does not apply.
+
+        Both backends build the candidate from such a tree. The test files are put back to base's
+        copies afterwards: guard tests run from them, whatever the patch did to them.
+        """
+        git_dir = getattr(self, "repo_git_dir", None)
+        assert git_dir is not None, "prepare_reference first"
+        repos.export_tree(git_dir, self.instance.base_commit, tree)
+        try:
+            applied = apply_patch(patch, tree)
+        except PatchError as exc:
+            log_path.write_text(str(exc) + "\n")
+            return VariantBuild(
+                CANDIDATE,
+                False,
+                log_path,
+                error=str(exc),
+                details={"stage": "apply"},
+                seconds=time.monotonic() - t0,
+            )
+        (self.log_dir / "patch.log").write_text(
+            f"method: {applied.method}\nfiles: {applied.files}\n\n{applied.log}\n"
+        )
+        if self.instance.test_paths:
+            repos.export_paths(git_dir, self.instance.base_commit, tree, self.instance.test_paths)
+        return applied
 
     @abc.abstractmethod
     def prepare_candidate(self, patch: str) -> VariantBuild:

@@ -38,8 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import repos
-from ..errors import BuildError, HarnessError, PatchError
-from ..patches import apply_patch
+from ..errors import BuildError, HarnessError
 from ..records import Instance
 from .base import BASE, CANDIDATE, EXPERT, Backend, Limits, ProcResult, VariantBuild
 from .limits import PidsCgroup, preexec
@@ -369,30 +368,9 @@ class LocalBackend(Backend):
         # A pristine export of base, not base's built tree: build outputs (a compiled extension)
         # must come from the candidate's own sources, whatever the build backend's timestamps say.
         assert self.repo_git_dir is not None
-        repos.export_tree(self.repo_git_dir, self.instance.base_commit, root / "tree")
-        try:
-            applied = apply_patch(patch, root / "tree")
-        except PatchError as exc:
-            log_path.write_text(str(exc) + "\n")
-            return VariantBuild(
-                CANDIDATE,
-                False,
-                log_path,
-                error=str(exc),
-                details={"stage": "apply"},
-                seconds=time.monotonic() - t0,
-            )
-        (self.log_dir / "patch.log").write_text(
-            f"method: {applied.method}\nfiles: {applied.files}\n\n{applied.log}\n"
-        )
-        # Guard tests run from base's copies of the test files, whatever the patch did to them.
-        if self.repo_git_dir is not None and self.instance.test_paths:
-            repos.export_paths(
-                self.repo_git_dir,
-                self.instance.base_commit,
-                root / "tree",
-                self.instance.test_paths,
-            )
+        applied = self.patched_tree(patch, root / "tree", log_path, t0)
+        if isinstance(applied, VariantBuild):
+            return applied
         try:
             self._install(root, log_path, jailed=self.isolation == "namespace")
         except BuildError as exc:
