@@ -109,7 +109,6 @@ class _Results:
         if self.keep and self.bytes + len(text) <= MAX_RESULT_BYTES:
             self.encoded.append(text)
             self.bytes += len(text)
-        return text
 
     def digest(self):
         return _sha256(",".join(self.digests).encode()).hexdigest()

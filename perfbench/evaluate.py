@@ -33,7 +33,7 @@ from .measure.protocol import MeasureConfig, Measurement
 from .records import Instance, Prediction
 from .report import Report
 from .sandbox.base import BASE, CANDIDATE, EXPERT, Limits
-from .session import InstanceSession, repo_cache_for
+from .session import InstanceSession
 
 if TYPE_CHECKING:
     from .executors.base import Executor
@@ -47,7 +47,6 @@ class Evaluator:
         self.config = config
         self.events = events or Events()
         self.layout = reports.RunLayout(config.runs_dir, config.run_id)
-        self.cache = repo_cache_for(dataset, config)
         self.machine = machine_info()
 
     def pending(self, predictions: list[Prediction]) -> list[Prediction]:
