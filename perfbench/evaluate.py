@@ -389,6 +389,7 @@ def _measurement_dict(m: Measurement, cfg: MeasureConfig, limits: Limits) -> dic
         "ci_method": cfg.ci_method,
         "ci_level": cfg.level,
         "stop_rule": cfg.stop_rule,
+        "max_blocks": cfg.max_blocks,
         "looks": cfg.schedule.looks(),
         "seed": cfg.seed,
     }
