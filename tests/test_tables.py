@@ -1,6 +1,7 @@
 """Terminal output: tables chosen by width (no cell wraps), progress lines when not a terminal."""
 
 import io
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -176,3 +177,19 @@ def test_validation_table_fits_80_columns():
             lines
         )
         assert len([line for line in lines if any(c.isalnum() for c in line)]) == 4
+
+
+def test_instances_list_fits_80_columns():
+    """`perfbench instances list` on v1: one line per instance at 80 columns, full table at 200."""
+    from perfbench.commands.instances import _row, instances_table
+    from perfbench.datasets import load_dataset
+
+    ds = load_dataset(Path(__file__).resolve().parents[1] / "instances" / "v1")
+    rows = [_row(i) for i in ds]
+    for width in (80, 200):
+        lines = _render(instances_table(ds.name, ds.version, rows, width), width)
+        assert all(len(line) <= width for line in lines)
+        for inst in ds:
+            short = inst.instance_id.split("__", 1)[1]
+            assert len([line for line in lines if short in line]) == 1, inst.instance_id
+    assert any("repo" in line and "patch" in line for line in lines)  # the full table at 200

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..datasets import load_dataset
@@ -25,7 +26,9 @@ def expert_figure(inst: Instance) -> str:
 def patch_size(inst: Instance) -> str:
     meta = inst.metadata or {}
     if "patch_lines" in meta:
-        return f"+{meta['patch_lines'].get('added', '?')}/-{meta['patch_lines'].get('deleted', '?')} in {meta.get('patch_files', '?')} files"
+        lines, files = meta["patch_lines"], meta.get("patch_files", "?")
+        plural = "" if files == 1 else "s"
+        return f"+{lines.get('added', '?')}/-{lines.get('deleted', '?')} in {files} file{plural}"
     if inst.expert_patch:
         added = sum(
             1
@@ -39,6 +42,34 @@ def patch_size(inst: Instance) -> str:
         )
         return f"+{added}/-{deleted}"
     return "-"
+
+
+def instances_table(name: str, version: str, rows: list[dict[str, Any]], width: int) -> Table:
+    """One line per instance at ``width``: every column where it fits, then shorter ids and
+    the API cut with "…" (narrow terminals), never a wrapped cell."""
+    from ..tables import Col, fitted_table, short_instance_id
+
+    def col(key: str) -> list[str]:
+        return [escape(str(r[key])) for r in rows]
+
+    ids, short = col("instance_id"), [escape(short_instance_id(r["instance_id"])) for r in rows]
+    speedups = [escape(r["expert_speedup"].split(" [")[0]) for r in rows]
+    full = [
+        Col("instance", ids),
+        Col("repo", col("repo")),
+        Col("API", col("api"), elastic=True),
+        Col("workloads", col("workloads"), justify="right"),
+        Col("expert speedup [95% CI]", col("expert_speedup")),
+        Col("patch", col("patch")),
+    ]
+    compact = [
+        Col("instance", ids),
+        Col("API", col("api"), elastic=True),
+        Col("expert [95% CI]", col("expert_speedup")),
+    ]
+    narrow = [Col("instance", short), Col("expert", speedups), Col("API", col("api"), elastic=True)]
+    title = f"{name} {version}: {len(rows)} instances"
+    return fitted_table(title, [full, compact, narrow], width)
 
 
 @click.group("instances")
@@ -63,20 +94,8 @@ def list_cmd(dataset_path: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([_row(i) for i in ds], indent=2))
         return
-    table = Table(title=f"{ds.name} {ds.version}: {len(ds)} instances", title_justify="left")
-    for col in ("instance", "repo", "API", "workloads", "expert speedup [95% CI]", "patch"):
-        table.add_column(col, overflow="fold")
-    for inst in ds:
-        row = _row(inst)
-        table.add_row(
-            row["instance_id"],
-            row["repo"],
-            row["api"],
-            str(row["workloads"]),
-            row["expert_speedup"],
-            row["patch"],
-        )
-    stdout_console().print(table)
+    console = stdout_console()
+    console.print(instances_table(ds.name, ds.version, [_row(i) for i in ds], console.width))
 
 
 def _row(inst: Instance) -> dict[str, Any]:
