@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..mining.commits import Candidate, ScanConfig, ScanResult
-from ..mining.llm import LLMSettings
+from ..llm import LLMSettings
 from ..mining.pipeline import CandidateOutcome, MineEvents, MineOptions, MineReport, mine
 from ..mining.workloads import DEFAULT_GENERATORS, GENERATORS, GenConfig
 from ..tables import make_progress

@@ -46,7 +46,7 @@ from .instance_writer import (
     problem_statement,
     write_instance_folder,
 )
-from .llm import LLMError
+from ..llm import LLMError
 from .workloads import (
     DEFAULT_GENERATORS,
     Drop,

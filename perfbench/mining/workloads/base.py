@@ -22,7 +22,7 @@ from ...errors import InputError
 
 if TYPE_CHECKING:
     from ..commits import Candidate
-    from ..llm import LLMSettings
+    from ...llm import LLMSettings
     from .changes import ChangeSet
     from .probe import ProbeResult
     from .runner import WorkloadRunner
