@@ -35,9 +35,7 @@ def interpreter(instance: Instance) -> str:
 def task_files(instance: Instance) -> dict[str, tuple[bytes, int]]:
     """Container path -> (content, mode) of everything copied in for ``instance``."""
     visible = instance.visible_workloads
-    workloads = [
-        {"name": w.name, "path": f"{TASK_DIR}/workloads/{w.name}.py"} for w in visible
-    ]
+    workloads = [{"name": w.name, "path": f"{TASK_DIR}/workloads/{w.name}.py"} for w in visible]
     task = {
         "instance_id": instance.instance_id,
         "repo": instance.repo,
