@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import reports
+from .agent import cost as agent_cost
 from .config import EvalConfig, Events
 from .correctness import CorrectnessResult, GuardResult
 from .datasets import Dataset
@@ -304,6 +305,9 @@ class Evaluator:
             "instances": {r["instance_id"]: reports.instance_line(r) for r in reps},
             "aggregates": reports.aggregate(reps),
         }
+        cost = agent_cost.summarize(model_dir, [r["instance_id"] for r in reps])
+        if cost is not None:
+            summary["agent_cost"] = cost
         reports.atomic_write_json(self.layout.model_dir(model) / reports.SUMMARY_FILE, summary)
         return summary
 

@@ -4,6 +4,10 @@ It speaks the JSON shape of ``POST /v1/chat/completions`` (request: ``model`` an
 ``messages``; response: ``choices[0].message.content`` with ``usage``) and answers
 with canned replies chosen by what the prompt contains, so tests exercise the real
 client over a real socket. It can require a bearer key, and records every request.
+
+``scripts`` replay a conversation: when a script's needle is in the prompt, the reply is
+the script's entry at the number of assistant turns the request already holds (the server
+keeps no state: the conversation itself says how far it has got), then ``default``.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ class FakeLLM:
         default: str = "I cannot help with that.",
         key: str | None = None,
         status: int = 200,
+        scripts: dict[str, list[str]] | None = None,
     ) -> None:
         self.replies = replies
+        self.scripts = scripts or {}
         self.default = default
         self.key = key
         self.status = status
@@ -46,7 +52,10 @@ class FakeLLM:
         self._server.shutdown()
         self._server.server_close()
 
-    def reply_for(self, prompt: str) -> str:
+    def reply_for(self, prompt: str, turn: int = 0) -> str:
+        for needle, script in self.scripts.items():
+            if needle in prompt:
+                return script[turn] if turn < len(script) else self.default
         for needle, reply in self.replies.items():
             if needle in prompt:
                 return reply
@@ -87,7 +96,8 @@ class FakeLLM:
                 if fake.status != 200:
                     self._send(fake.status, {"error": {"message": "server trouble"}})
                     return
-                content = fake.reply_for(prompt)
+                turn = sum(1 for m in messages if m.get("role") == "assistant")
+                content = fake.reply_for(prompt, turn)
                 self._send(
                     200,
                     {

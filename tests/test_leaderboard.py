@@ -409,3 +409,66 @@ def test_browser_requirement_is_enforced(monkeypatch, tmp_path):
     with pytest.raises(pytest.fail.Exception), browser.open_page("about:blank"):
         pass
     assert os.environ[browser.REQUIRE_ENV] == "1"
+
+
+# ---- agent costs (perfbench agent run) beside the opt rate -----------------------------------
+
+
+def _with_cost(board: dict[str, Path]) -> None:
+    """Give both runs of org/agent-x the agent_cost of `perfbench agent run` predictions."""
+    for path, tokens, wall in (("r1", 5000, 100.0), ("r2", 15000, 300.0)):
+        file = board["submissions"] / f"{DATASET}__org__agent-x__{path}.json"
+        data = json.loads(file.read_text())
+        data["agent_cost"] = {"instances": 5, "total_tokens": tokens, "wall_s": wall}
+        file.write_text(json.dumps(data))
+
+
+def test_cost_columns_pool_runs_and_appear_only_with_costs(board):
+    build(board)
+    plain = (board["out"] / "README.md").read_text()
+    assert "tokens / instance" not in plain
+    _with_cost(board)
+    build(board)
+    readme = (board["out"] / "README.md").read_text()
+    header = next(ln for ln in readme.splitlines() if ln.startswith("| #"))
+    cells = [c.strip() for c in header.strip("|").split("|")]
+    assert cells.index("tokens / instance") == cells.index("opt@1 [95% CI]") + 1
+    agent = next(ln for ln in readme.splitlines() if "org/agent-x" in ln)
+    assert "| 2,000 | 40s |" in agent  # (5000 + 15000) / 10 instances, (100 + 300) / 10
+    gold = next(ln for ln in readme.splitlines() if "| gold |" in ln)
+    assert "| – | – |" in gold
+
+
+def test_bad_agent_cost_names_the_field(board):
+    _with_cost(board)
+    file = board["submissions"] / f"{DATASET}__org__agent-x__r1.json"
+    data = json.loads(file.read_text())
+    data["agent_cost"]["instances"] = 9
+    file.write_text(json.dumps(data))
+    with pytest.raises(InputError, match=r"agent_cost.instances"):
+        build(board)
+    data["agent_cost"] = {"instances": 5, "total_tokens": -1, "wall_s": 1}
+    file.write_text(json.dumps(data))
+    with pytest.raises(InputError, match=r"agent_cost.total_tokens"):
+        build(board)
+
+
+@pytest.mark.browser
+@pytest.mark.integration
+def test_page_in_chromium_shows_and_sorts_agent_costs(board):
+    from browser import open_page
+
+    _with_cost(board)
+    build(board)
+    index = board["out"] / "index.html"
+    with open_page(index.as_uri()) as (page, log):
+        headers = page.locator("table.sortable thead th").all_inner_texts()
+        assert headers.index("tokens / instance") == headers.index("opt@1 [95% CI]") + 1
+        assert "agent time / instance" in headers
+        row = page.locator("table.sortable tbody tr", has_text="org/agent-x")
+        assert row.locator("td").nth(2).inner_text() == "2,000"
+        assert row.locator("td").nth(3).inner_text() == "40s"
+        models = lambda: page.locator("table.sortable tbody th").all_inner_texts()  # noqa: E731
+        page.get_by_role("button", name="tokens / instance").click()
+        assert models()[0] == "org/agent-x"  # the only model with costs sorts first
+    assert log.errors == [], log.errors

@@ -13,8 +13,8 @@ from gitrepo_factory import RepoBuilder
 
 from perfbench.cli import main
 from perfbench.errors import InputError
+from perfbench.llm import LLMClient, LLMError, LLMSettings
 from perfbench.mining.commits import ScanConfig, find_candidates
-from perfbench.mining.llm import LLMClient, LLMError, LLMSettings
 from perfbench.mining.pipeline import MineOptions, mine
 from perfbench.mining.workloads import GenConfig, make_generators
 from perfbench.mining.workloads.context import build_context

@@ -104,6 +104,7 @@ def command(
     if not preds:
         raise click.UsageError("no predictions for the selected instances")
     evaluator = Evaluator(dataset, config)
+    _carry_agent_costs(predictions, {p.instance_id for p in preds}, evaluator)
     todo = evaluator.pending(preds)
     with make_executor(**where) as executor:
         pins = (
@@ -123,3 +124,15 @@ def command(
     for model, summary in summaries.items():
         print_summary(out, summary)
         out.print(f"reports: {evaluator.layout.model_dir(model)}")
+
+
+def _carry_agent_costs(predictions: str, ids: set[str], evaluator: Evaluator) -> None:
+    """Predictions written by ``perfbench agent run`` have a sidecar with each instance's
+    tokens and time: copy them into the run folder, so the summary (and the leaderboard)
+    shows what the agent spent."""
+    from ..agent.cost import read_costs, store_costs
+
+    for model, lines in read_costs(Path(predictions)).items():
+        wanted = {iid: line for iid, line in lines.items() if iid in ids}
+        if wanted:
+            store_costs(evaluator.layout.model_dir(model), wanted)

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..llm import LLMSettings
 from ..mining.commits import Candidate, ScanConfig, ScanResult
-from ..mining.llm import LLMSettings
 from ..mining.pipeline import CandidateOutcome, MineEvents, MineOptions, MineReport, mine
 from ..mining.workloads import DEFAULT_GENERATORS, GENERATORS, GenConfig
 from ..tables import make_progress

@@ -17,7 +17,7 @@ from ..reports import atomic_write_text
 from . import render
 from .files import readable
 from .submissions import check_known, known_datasets, load_submissions
-from .table import instance_frame, model_table
+from .table import cost_frame, instance_frame, model_table
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,9 @@ def build_leaderboard(
     for s in subs:
         check_known(s, known)
     frame = instance_frame(subs)
-    table = model_table(frame, {name: len(ds.instance_ids) for name, ds in known.items()})
+    table = model_table(
+        frame, {name: len(ds.instance_ids) for name, ds in known.items()}, cost_frame(subs)
+    )
     readme = render.markdown(table, len(subs))
     page = render.html_page(table, frame, len(subs))
     for name, text in ((README, readme), (INDEX, page)):

@@ -39,6 +39,19 @@ COLUMNS = [
         "at least its share of the expert's); mean over runs, Wilson 95% CI on the pooled count",
     ),
     Column(
+        "tokens_per_instance",
+        "tokens / instance",
+        "number",
+        "agent cost: prompt + completion tokens per instance, from the records of "
+        "`perfbench agent run` (shown when a run has them)",
+    ),
+    Column(
+        "agent_s_per_instance",
+        "agent time / instance",
+        "number",
+        "agent cost: wall-clock seconds of the agent's container per instance",
+    ),
+    Column(
         "opt_at_k",
         "opt@k",
         "number",
@@ -63,6 +76,15 @@ COLUMNS = [
 ]
 
 
+COST_KEYS = ("tokens_per_instance", "agent_s_per_instance")
+
+
+def columns_for(table: pd.DataFrame) -> list[Column]:
+    """Every column, but the cost columns only where some model has agent costs."""
+    has_cost = any(k in table and table[k].notna().any() for k in COST_KEYS)
+    return [c for c in COLUMNS if has_cost or c.key not in COST_KEYS]
+
+
 def _nan(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
@@ -81,6 +103,10 @@ def cell_text(row: pd.Series, key: str) -> str:
         return "–" if _nan(row.mean_share) else f"{row.mean_share:.2f}x"
     if key in ("apply_rate", "correct_rate"):
         return _pct(row[key])
+    if key == "tokens_per_instance":
+        return "–" if _nan(row[key]) else f"{row[key]:,.0f}"
+    if key == "agent_s_per_instance":
+        return "–" if _nan(row[key]) else f"{row[key]:.0f}s"
     if key == "instances":
         return f"{row.instances}/{row.dataset_size}" if row.dataset_size else str(row.instances)
     return str(row[key])
@@ -115,13 +141,14 @@ def markdown(table: pd.DataFrame, n_submissions: int) -> str:
             f"## {_md(str(dataset))}" + (f" (version {_md(str(version))})" if version else ""),
             "",
         ]
-        lines.append("| " + " | ".join(c.header for c in COLUMNS) + " |")
-        lines.append("|" + "|".join("---:" if c.kind == "number" else "---" for c in COLUMNS) + "|")
+        cols = columns_for(g)
+        lines.append("| " + " | ".join(c.header for c in cols) + " |")
+        lines.append("|" + "|".join("---:" if c.kind == "number" else "---" for c in cols) + "|")
         for _, row in g.iterrows():
-            lines.append("| " + " | ".join(_md(cell_text(row, c.key)) for c in COLUMNS) + " |")
+            lines.append("| " + " | ".join(_md(cell_text(row, c.key)) for c in cols) + " |")
         lines.append("")
     lines += ["## Columns", ""]
-    lines += [f"- **{c.header}**: {c.doc}" for c in COLUMNS if c.key != "rank"]
+    lines += [f"- **{c.header}**: {c.doc}" for c in columns_for(table) if c.key != "rank"]
     lines += [
         "",
         "Verdicts are three-valued: PASS when the lower confidence bounds clear the thresholds, "
@@ -144,7 +171,7 @@ def html_page(table: pd.DataFrame, frame: pd.DataFrame, n_submissions: int) -> s
     )
     docs = "".join(
         f"<dt>{escape(c.header)}</dt><dd>{escape(c.doc.replace('`', ''))}</dd>"
-        for c in COLUMNS
+        for c in columns_for(table)
         if c.key != "rank"
     )
     return template.substitute(
@@ -180,15 +207,16 @@ def _section(dataset: str, version: str, g: pd.DataFrame, frame: pd.DataFrame) -
         for x in (f"version {version}" if version else "", f"{size} instances" if size else "")
         if x
     )
+    cols = columns_for(g)
     head = "".join(
         f'<th scope="col" data-type="{c.kind}"{_num_class(c)}><button type="button">'
         f"{escape(c.header)}</button></th>"
-        for c in COLUMNS
+        for c in cols
     )
     body = []
     for _, row in g.iterrows():
         cells = []
-        for c in COLUMNS:
+        for c in cols:
             tag = "th" if c.key == "model" else "td"
             scope = ' scope="row"' if tag == "th" else ""
             cells.append(

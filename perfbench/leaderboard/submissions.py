@@ -39,6 +39,7 @@ class Submission:
     created_at: str
     instances: dict[str, dict[str, Any]]
     aggregates: dict[str, Any]
+    agent_cost: dict[str, Any] | None = None  # from ``perfbench agent run``'s records
 
     @property
     def file_name(self) -> str:
@@ -160,6 +161,16 @@ def parse_submission(data: Any, path: Path) -> Submission:
             "aggregates.opt_rate",
             f"{agg['opt_rate']} disagrees with the instances ({passes}/{n} PASS)",
         )
+    cost = data.get("agent_cost")
+    if cost is not None:
+        if not isinstance(cost, dict):
+            raise c.fail("agent_cost", "expected an object")
+        if not 1 <= c.need(cost, "instances", "int", "agent_cost.") <= n:
+            raise c.fail("agent_cost.instances", f"expected 1 to {n} (the run's instances)")
+        c.need(cost, "total_tokens", "int", "agent_cost.")
+        wall = c.optional_number(cost, "wall_s", "agent_cost.")
+        if wall is None or wall < 0:
+            raise c.fail("agent_cost.wall_s", "expected a non-negative number")
     return Submission(
         path=path,
         model=model,
@@ -169,6 +180,7 @@ def parse_submission(data: Any, path: Path) -> Submission:
         created_at=created_at,
         instances=dict(instances),
         aggregates=dict(agg),
+        agent_cost=dict(cost) if cost is not None else None,
     )
 
 

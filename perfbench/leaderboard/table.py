@@ -10,6 +10,8 @@ agree with its aggregates), so several runs combine the same way one does:
   not passed in that run.
 * mean share of expert: mean of ``share_of_expert`` over correct candidates,
   as in the run aggregates.
+* tokens and agent time per instance: pooled over the runs whose summary carries
+  ``agent_cost`` (predictions written by ``perfbench agent run``); NaN without any.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ COLUMNS = [
     "mean_share",
     "apply_rate",
     "correct_rate",
+    "tokens_per_instance",
+    "agent_s_per_instance",
     "instances",
     "dataset_size",
     "date",
@@ -66,7 +70,40 @@ def instance_frame(subs: Sequence[Submission]) -> pd.DataFrame:
     return frame
 
 
-def model_table(frame: pd.DataFrame, dataset_sizes: dict[str, int] | None = None) -> pd.DataFrame:
+def cost_frame(subs: Sequence[Submission]) -> pd.DataFrame:
+    """One row per run that carries ``agent_cost``: its instances, tokens and seconds."""
+    rows = [
+        {
+            "dataset": s.dataset,
+            "dataset_version": s.dataset_version,
+            "model": s.model,
+            "run_id": s.run_id,
+            "cost_instances": int(s.agent_cost["instances"]),
+            "total_tokens": int(s.agent_cost["total_tokens"]),
+            "wall_s": float(s.agent_cost["wall_s"]),
+        }
+        for s in subs
+        if s.agent_cost
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "dataset",
+            "dataset_version",
+            "model",
+            "run_id",
+            "cost_instances",
+            "total_tokens",
+            "wall_s",
+        ],
+    )
+
+
+def model_table(
+    frame: pd.DataFrame,
+    dataset_sizes: dict[str, int] | None = None,
+    costs: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per (dataset, version, model), best first (opt@1, then mean share of expert).
 
     Runs on different versions of a dataset are not comparable, so each version ranks apart.
@@ -82,6 +119,16 @@ def model_table(frame: pd.DataFrame, dataset_sizes: dict[str, int] | None = None
         low, high = wilson_interval(passes, n_pooled)
         any_pass = g.groupby("instance_id")["pass"].any()
         shares = g.loc[g["correct"], "share_of_expert"].dropna()
+        spent = (
+            costs[
+                (costs["dataset"] == dataset)
+                & (costs["dataset_version"] == version)
+                & (costs["model"] == model)
+            ]
+            if costs is not None and not costs.empty
+            else None
+        )
+        n_cost = int(spent["cost_instances"].sum()) if spent is not None else 0
         out.append(
             {
                 "dataset": dataset,
@@ -95,6 +142,12 @@ def model_table(frame: pd.DataFrame, dataset_sizes: dict[str, int] | None = None
                 "mean_share": float(shares.mean()) if len(shares) else float("nan"),
                 "apply_rate": float(g["applied"].mean()),
                 "correct_rate": float(g["correct"].mean()),
+                "tokens_per_instance": (
+                    float(spent["total_tokens"].sum()) / n_cost if n_cost else float("nan")
+                ),
+                "agent_s_per_instance": (
+                    float(spent["wall_s"].sum()) / n_cost if n_cost else float("nan")
+                ),
                 "instances": int(g["instance_id"].nunique()),
                 "dataset_size": int(sizes.get(dataset, 0)),
                 "date": str(g["date"].max()),

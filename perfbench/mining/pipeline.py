@@ -33,6 +33,7 @@ from .. import __version__
 from ..config import EvalConfig, Events
 from ..datasets import Dataset
 from ..errors import InputError, PerfbenchError, RepositoryError
+from ..llm import LLMError
 from ..machine import machine_info
 from ..measure.stats import RatioEstimate
 from ..records import EnvSpec, Grading, Instance, Workload
@@ -46,7 +47,6 @@ from .instance_writer import (
     problem_statement,
     write_instance_folder,
 )
-from .llm import LLMError
 from .workloads import (
     DEFAULT_GENERATORS,
     Drop,

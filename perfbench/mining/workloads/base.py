@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ...errors import InputError
 
 if TYPE_CHECKING:
+    from ...llm import LLMSettings
     from ..commits import Candidate
-    from ..llm import LLMSettings
     from .changes import ChangeSet
     from .probe import ProbeResult
     from .runner import WorkloadRunner

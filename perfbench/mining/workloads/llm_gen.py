@@ -14,7 +14,7 @@ import logging
 import re
 import tokenize
 
-from ..llm import LLMClient
+from ...llm import LLMClient
 from .base import Drop, GeneratedWorkload, GenerationContext, GeneratorResult, register, safe_name
 
 log = logging.getLogger(__name__)

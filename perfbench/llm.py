@@ -6,6 +6,10 @@ vLLM, llama.cpp, Ollama, LiteLLM) speaks. Settings come from flags or the
 environment (``PERFBENCH_LLM_URL``, ``PERFBENCH_LLM_MODEL``, ``PERFBENCH_LLM_KEY``).
 Network and protocol failures raise :class:`LLMError` with a message that names
 the endpoint and what went wrong; the key never appears in messages or logs.
+
+One client for the project: the miner's ``llm`` workload generator and the built-in agent
+(``perfbench agent run --llm-url``) both use it. ``complete`` also returns the ``usage``
+token counts and the time the call took, which the agent records per step.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InputError, PerfbenchError
+from .errors import InputError, PerfbenchError
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,18 @@ class LLMSettings:
         return cls(url=url, model=model, key=key, **extra)
 
 
+@dataclass(frozen=True)
+class ChatReply:
+    """One answer: its text, the endpoint's ``usage`` counts (0 when it sent none), its time."""
+
+    content: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    seconds: float = 0.0
+    finish_reason: str = ""
+
+
 class LLMClient:
     """Sends chat requests; retries briefly on rate limits and server errors."""
 
@@ -76,7 +92,12 @@ class LLMClient:
 
     def chat(self, messages: list[dict[str, str]], **params: Any) -> str:
         """The assistant's reply text to ``messages``."""
+        return self.complete(messages, **params).content
+
+    def complete(self, messages: list[dict[str, str]], **params: Any) -> ChatReply:
+        """The assistant's reply to ``messages`` with its token counts and duration."""
         s = self.settings
+        t0 = time.monotonic()
         body = {
             "model": s.model,
             "messages": messages,
@@ -96,7 +117,16 @@ class LLMClient:
             raise LLMError(
                 f"{s.endpoint} answered with non-text content ({type(content).__name__})"
             )
-        return content
+        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        prompt, completion = _count(usage, "prompt_tokens"), _count(usage, "completion_tokens")
+        return ChatReply(
+            content=content,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            total_tokens=_count(usage, "total_tokens") or prompt + completion,
+            seconds=time.monotonic() - t0,
+            finish_reason=str(data["choices"][0].get("finish_reason") or ""),
+        )
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         s = self.settings
@@ -143,3 +173,8 @@ class LLMClient:
         if "error" in data and "choices" not in data:
             raise LLMError(f"{s.endpoint} answered with an error: {str(data['error'])[:300]}")
         return data
+
+
+def _count(usage: dict[str, Any], key: str) -> int:
+    value = usage.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
