@@ -58,11 +58,14 @@ def _git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-def _secrets(history: Path, iid: str) -> tuple[set[str], list[str]]:
+def _secrets(history: Path, iid: str) -> tuple[set[str], list[str], set[str]]:
     """sha256 of the lines only the answer holds (hidden workloads, the expert's added lines,
-    later commit messages), and the later commits; lines found at base are left out."""
+    later commit messages), the later commits, and the control: hashes of lines of base's own
+    source, which the same search must find (or it proves nothing)."""
     inst = load_dataset(EXAMPLES).get(iid)
-    at_base = set(_git(history, "grep", "-h", "-I", "-e", "", inst.base_commit).splitlines())
+    base_source = _git(history, "grep", "-h", "-I", "-e", "", inst.base_commit).splitlines()
+    at_base = set(base_source)
+    control = sorted({ln.strip() for ln in base_source if len(ln.strip()) >= 25})[:5]
     at_base |= set(inst.problem_statement.splitlines())
     for w in inst.visible_workloads:
         at_base |= set(inst.workload_source(w).splitlines())
@@ -80,7 +83,8 @@ def _secrets(history: Path, iid: str) -> tuple[set[str], list[str]]:
         for ln in lines - at_base
         if len(ln.strip()) >= 25 and not ln.strip().startswith(("import ", "from "))
     }
-    return {hashlib.sha256(ln.encode()).hexdigest() for ln in wanted}, later
+    digest = lambda ln: hashlib.sha256(ln.encode()).hexdigest()  # noqa: E731
+    return {digest(ln) for ln in wanted}, later, {digest(ln) for ln in control}
 
 
 # The agent's search: every file it can read (git objects inflated, packs unpacked by git),
@@ -88,11 +92,15 @@ def _secrets(history: Path, iid: str) -> tuple[set[str], list[str]]:
 SEARCH_PY = r"""
 import hashlib, json, os, subprocess, sys, zlib
 secret, later = set(sys.argv[1].split(",")), sys.argv[2].split(",")
-found, files = [], 0
+control = set(sys.argv[3].split(","))
+found, files, control_seen = [], 0, set()
 def scan(where, data):
     for line in data.splitlines():
-        if hashlib.sha256(line.strip()).hexdigest() in secret:
-            found.append("%s: %s" % (where, hashlib.sha256(line.strip()).hexdigest()[:12]))
+        h = hashlib.sha256(line.strip()).hexdigest()
+        if h in secret:
+            found.append("%s: %s" % (where, h[:12]))
+        if h in control:
+            control_seen.add(h)
 for dirpath, dirnames, filenames in os.walk("/"):
     if dirpath.startswith(("/proc", "/sys")):
         dirnames[:] = []
@@ -121,11 +129,14 @@ present = [c for c in later if subprocess.run(["git", "-C", "/testbed", "cat-fil
 refs = subprocess.run(["git", "-C", "/testbed", "log", "--all", "--format=%H"],
                       stdout=subprocess.PIPE, universal_newlines=True).stdout.split()
 print("SEARCH " + json.dumps({"found": found, "later_present": present, "files": files,
+                               "control_found": len(control_seen), "control": len(control),
                                "objects_bytes": len(objects), "commits": refs}))
 """
 
 
-def _command_agent(tmp_path: Path, host: str, port: int, secret: set[str], later: list[str]):
+def _command_agent(
+    tmp_path: Path, host: str, port: int, secret: set[str], later: list[str], control: set[str]
+):
     (tmp_path / "search.py").write_text(SEARCH_PY)
     script = f"""#!/bin/bash
 # One agent, a different behaviour per instance (the test's way to cover every outcome).
@@ -145,7 +156,7 @@ case "$PERFBENCH_INSTANCE_ID" in
     echo "# before the network" >> src/pbdemo/bins.py
     python3 -c "import socket; socket.create_connection(('{host}', {port}), timeout=5)" ;;
   {SEARCH})
-    python3 - {",".join(sorted(secret))} {",".join(later)} <<'PY'
+    python3 - {",".join(sorted(secret))} {",".join(later)} {",".join(sorted(control))} <<'PY'
 {SEARCH_PY}
 PY
     ;;
@@ -162,9 +173,9 @@ def command_run(engine, history, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("command-agent")
     gateway = engine.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
     listener = _Listener()
-    secret, later = _secrets(history, SEARCH)
+    secret, later, control = _secrets(history, SEARCH)
     assert len(secret) >= 10 and later  # the search has something to look for
-    agent = _command_agent(tmp, gateway, listener.port, secret, later)
+    agent = _command_agent(tmp, gateway, listener.port, secret, later, control)
     out = tmp / "preds.jsonl"
     args = [
         "agent",
@@ -233,6 +244,8 @@ def test_container_search_finds_nothing_of_the_answer(command_run):
     line = next(ln for ln in log.splitlines() if ln.startswith("SEARCH "))
     seen = json.loads(line[len("SEARCH ") :])
     assert seen["files"] > 1000 and seen["objects_bytes"] > 10_000  # it did look
+    # The control: the same scan finds every line of base's source it was given.
+    assert seen["control"] == 5 and seen["control_found"] == 5, seen
     assert seen["found"] == [] and seen["later_present"] == []
     inst = load_dataset(EXAMPLES).get(SEARCH)
     assert inst.base_commit in seen["commits"] and inst.opt_commit not in seen["commits"]
