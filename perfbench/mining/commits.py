@@ -27,7 +27,6 @@ from __future__ import annotations
 import codecs
 import logging
 import os
-import re
 import shutil
 import subprocess
 import tempfile
