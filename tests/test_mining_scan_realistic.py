@@ -115,7 +115,7 @@ CONSTANTS_FINAL = (
 
 CONSTANTS_FAST = CONSTANTS_V1.replace(
     "def words(text):\n    return [w for w in WORD.findall(text) if w not in STOP]",
-    "_SPLIT = re.compile(r\"\\W+\")\n\n\ndef words(text):\n"
+    '_SPLIT = re.compile(r"\\W+")\n\n\ndef words(text):\n'
     "    return [w for w in _SPLIT.split(text) if w and w not in STOP]",
 )
 
@@ -124,7 +124,9 @@ def test_annotation_only_commits_do_not_borrow_the_idioms_of_their_lines(tmp_pat
     """'speed up' plus Final annotations on a regex and a set must not look like a regex/set idiom."""
     b = RepoBuilder(tmp_path / "pat")
     b.commit("patterns", {"pat/__init__.py": "", "pat/core.py": CONSTANTS_V1})
-    final = b.commit("Speed up type checking: mark constants Final", {"pat/core.py": CONSTANTS_FINAL})
+    final = b.commit(
+        "Speed up type checking: mark constants Final", {"pat/core.py": CONSTANTS_FINAL}
+    )
     b.commit("back", {"pat/core.py": CONSTANTS_V1})
     fast = b.commit("Speed up words() with one precompiled split", {"pat/core.py": CONSTANTS_FAST})
     result = find_candidates(b.path, ScanConfig())
