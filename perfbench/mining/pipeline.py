@@ -47,6 +47,7 @@ from .instance_writer import (
     write_instance_folder,
 )
 from .llm import LLMError
+from .test_deps import declared_test_dependencies, project_name
 from .workloads import (
     DEFAULT_GENERATORS,
     Drop,
@@ -347,6 +348,7 @@ class _Prepared:
     workloads: list[GeneratedWorkload]
     drops: list[str]
     guard_tests: list[str]
+    test_dependencies: list[str] = field(default_factory=list)  # what the repository declares
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -471,6 +473,20 @@ class _CandidateMiner:
             raise CandidateRejected("generate", ["no workload could be generated", *outcome.drops])
         unique_names(workloads)
         guard = self._guard_tests(ctx) if ctx.probed is not None or ctx.test_paths else []
+        deps = (
+            declared_test_dependencies(
+                ctx.base_tree,
+                skip=self.opts.gen.test_dependency_skip,
+                project=project_name(ctx.base_tree),
+            )
+            if guard
+            else []
+        )
+        if deps:
+            outcome.drops.append(
+                "environment: the guard tests get the test dependencies the repository declares: "
+                + ", ".join(deps)
+            )
         prepared = _Prepared(
             base_sha=ctx.base_sha,
             pythonpath=ctx.pythonpath,
@@ -487,6 +503,7 @@ class _CandidateMiner:
             workloads=workloads,
             drops=outcome.drops,
             guard_tests=guard,
+            test_dependencies=deps,
         )
         saved.write_text(json.dumps(prepared.to_dict()))
         self.state.append(
@@ -543,6 +560,12 @@ class _CandidateMiner:
         apis = [ApiInfo(a["api"], a["signature"], a["public"]) for a in prepared.apis]
         used = {api for w, _ in chosen for api in w.apis}
         named = [a for a in apis if a.api in used] or apis
+        if not named:
+            # A change at module level only (the imports generator's case): name what the
+            # workloads time, such as `import pkg`, rather than a function.
+            named = [ApiInfo(api, "", True) for api in dict.fromkeys(visible.apis)] or [
+                ApiInfo(m, "", True) for m in self._modules(prepared)
+            ]
         named.sort(key=lambda a: a.api not in visible.apis)  # what the shown workload calls first
         named = list({a.api: a for a in named}.values())
         return Instance(
@@ -558,12 +581,24 @@ class _CandidateMiner:
                 Workload(w.name, source=w.source, visible=v, description=w.description)
                 for w, v in chosen
             ],
-            env=EnvSpec(python=self.python_version, pythonpath=prepared.pythonpath),
+            env=EnvSpec(
+                python=self.python_version,
+                pythonpath=prepared.pythonpath,
+                pip_packages=list(prepared.test_dependencies) if guard else [],
+            ),
             guard_tests=guard,
             test_command=TEST_COMMAND,
             test_paths=prepared.test_paths,
             grading=self.opts.grading,
         )
+
+    @staticmethod
+    def _modules(prepared: _Prepared) -> list[str]:
+        """The changed modules' names, from the workloads' recorded details."""
+        found = [
+            str(w.details.get("module")) for w in prepared.workloads if w.details.get("module")
+        ]
+        return list(dict.fromkeys(found)) or ["the changed module"]
 
     def _dataset(self, inst: Instance) -> Dataset:
         root = self.out / STATE_DIR / "staging"
@@ -596,13 +631,23 @@ class _CandidateMiner:
         by_name = {w.name: w for w in prepared.workloads}
         guard = list(prepared.guard_tests)
         first = self._first_validation(cand, prepared, guard, outcome)
-        for variant, g in first.record.get("guard", {}).items():
-            if g.get("passed") is False:
+        failed_guard = [
+            (variant, g)
+            for variant, g in first.record.get("guard", {}).items()
+            if not g.get("passed", True)
+        ]
+        if failed_guard and guard:
+            # The sandbox's environment can differ from the host's (a test dependency the
+            # image lacks): keep the instance without guard tests rather than lose it, say so,
+            # and measure the workloads, which the failed guard stopped.
+            for variant, g in failed_guard:
+                detail = str(g.get("detail") or "").strip() or "no output from pytest"
                 outcome.drops.append(
-                    f"guard tests: fail at {variant} in the sandbox ({g.get('detail')}); "
+                    f"guard tests: fail at {variant} in the sandbox ({detail}); "
                     "the instance keeps none"
                 )
-                guard = []
+            guard = []
+            first = self._first_validation(cand, prepared, guard, outcome)
         per = first.record.get("per_workload", {})
         held = [name for name, r in per.items() if r.get("holds")]
         for name, r in per.items():
@@ -618,7 +663,9 @@ class _CandidateMiner:
                 [
                     f"{name} ({by_name[name].generator}): {_why_not(r, self.opts.threshold)}"
                     for name, r in per.items()
-                ],
+                ]
+                or first.reasons
+                or [f"validation measured no workload (record: {_brief(first.record)})"],
             )
         chosen = _with_visible([by_name[n] for n in held])
         outcome.stage = "revalidate"
@@ -707,6 +754,11 @@ class _CandidateMiner:
                 "threshold": self.opts.threshold,
             },
         }
+
+
+def _brief(record: dict[str, Any], limit: int = 300) -> str:
+    text = json.dumps(record, default=str, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _figures(r: dict[str, Any]) -> dict[str, Any]:

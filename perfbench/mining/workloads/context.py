@@ -38,6 +38,9 @@ class CandidateRejected(Exception):
     """A candidate leaves the pipeline at ``stage`` for ``reasons``."""
 
     def __init__(self, stage: str, reasons: list[str]) -> None:
+        reasons = [r for r in reasons if r and r.strip()] or [
+            f"rejected at {stage} with no reason given (a miner bug: please report it)"
+        ]
         super().__init__("; ".join(reasons))
         self.stage = stage
         self.reasons = reasons

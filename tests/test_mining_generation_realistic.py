@@ -1,0 +1,63 @@
+"""Generation on failures seen on real repositories: module-level changes, fixtures, replay choice."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from gitrepo_factory import RepoBuilder
+
+from perfbench.mining.commits import ScanConfig, find_candidates
+from perfbench.mining.workloads import GENERATORS, GenConfig
+from perfbench.mining.workloads.context import build_context
+
+SLUG_V1 = '''"""Slugs."""
+
+import re
+
+_SEPARATORS = re.compile(r"(?:[^a-z0-9]|-)+")
+
+
+def slugify(text):
+    return _SEPARATORS.sub("-", text.lower()).strip("-")
+
+
+def unrelated(x):
+    return x + 1
+'''
+
+SLUG_V2 = SLUG_V1.replace('r"(?:[^a-z0-9]|-)+"', 'r"[^a-z0-9]+"')
+
+SLUG_TESTS = """from slugs.core import slugify, unrelated
+
+
+def test_slugify():
+    assert slugify("Hello,  World!") == "hello-world"
+
+
+def test_unrelated():
+    assert unrelated(1) == 2
+"""
+
+
+def _context(tmp_path: Path, files: dict, new: dict, message: str, **gen: object):
+    b = RepoBuilder(tmp_path / "repo")
+    b.commit("start", files)
+    b.commit(message, new)
+    cand = find_candidates(b.path, ScanConfig()).candidates[0]
+    config = GenConfig(max_workloads=2, target_seconds=0.005, python=sys.executable, **gen)
+    return build_context(b.path / ".git", "test/repo", cand, tmp_path / "work", config)
+
+
+def test_a_module_level_change_is_covered_by_the_tests_that_use_it(tmp_path):
+    """Only a module-level regex changes: the functions reading it are the targets, tests cover."""
+    ctx = _context(
+        tmp_path,
+        {"slugs/__init__.py": "", "slugs/core.py": SLUG_V1, "tests/test_core.py": SLUG_TESTS},
+        {"slugs/core.py": SLUG_V2},
+        "Speed up slugify: a simpler separator regex",
+    )
+    (cf,) = ctx.changes.functions
+    assert cf.api == "slugs.core.slugify" and cf.via == ["_SEPARATORS"]
+    covering = [u.id for u in ctx.probe().covering()]
+    assert covering == ["tests/test_core.py::test_slugify"]

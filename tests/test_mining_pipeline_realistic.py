@@ -1,0 +1,196 @@
+"""The pipeline on failures seen on real repositories; validation is faked (no measuring)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gitrepo_factory import RepoBuilder
+
+import perfbench.mining.pipeline as pipeline
+from perfbench.config import EvalConfig
+from perfbench.datasets import load_dataset
+from perfbench.mining.pipeline import MineOptions, mine
+from perfbench.mining.workloads import GenConfig
+from perfbench.records import Grading
+from perfbench.validate import ValidationResult
+
+LAZY_V1 = '''"""A package that builds its table when imported."""
+
+from .tables import TABLE
+
+__all__ = ["TABLE", "name"]
+
+
+def name():
+    return "lazy"
+'''
+
+LAZY_V2 = '''"""A package that builds its table on first use."""
+
+__all__ = ["TABLE", "name"]
+
+
+def __getattr__(attr):
+    if attr == "TABLE":
+        from .tables import TABLE
+
+        return TABLE
+    raise AttributeError(attr)
+
+
+def name():
+    return "lazy"
+'''
+
+TABLES = "TABLE = {i: sum(j * j for j in range(i % 300)) for i in range(20000)}\n"
+
+
+def options(tmp: Path, **kw: object) -> MineOptions:
+    opts = MineOptions(
+        eval_config=EvalConfig(run_id="mine", runs_dir=tmp / "runs", cache_dir=tmp / "cache"),
+        gen=GenConfig(max_workloads=1, target_seconds=0.005, probe_timeout_s=300),
+        grading=Grading(min_speedup=1.2, expert_share=0.7),
+    )
+    for key, value in kw.items():
+        setattr(opts, key, value)
+    return opts
+
+
+def fake_validation(record_for):
+    """A validate_instance that measures nothing: ``record_for(inst)`` says what it found."""
+    calls = []
+
+    def validate(dataset, inst, config, **kwargs):
+        calls.append(inst)
+        record = record_for(inst)
+        return ValidationResult(
+            inst.instance_id, bool(record.get("valid")), list(record.get("reasons", [])), record
+        )
+
+    validate.calls = calls  # type: ignore[attr-defined]
+    return validate
+
+
+def holding(inst):
+    per = {
+        w.name: {"estimate": 3.0, "low": 2.5, "high": 3.5, "holds": True, "results_agree": True}
+        for w in inst.workloads
+    }
+    return {
+        "speedup": {"estimate": 3.0, "low": 2.5, "high": 3.5},
+        "per_workload": per,
+        "guard": {},
+        "valid": True,
+        "reasons": [],
+    }
+
+
+def test_a_module_level_only_change_gets_a_problem_statement(tmp_path, monkeypatch):
+    """No function changes (a lazy import): the statement names the import, no IndexError."""
+    b = RepoBuilder(tmp_path / "lazy")
+    b.commit(
+        "lazy",
+        {
+            "lazy/__init__.py": LAZY_V1,
+            "lazy/tables.py": TABLES,
+            "tests/test_lazy.py": "from lazy import name\n\n\ndef test_name():\n    assert name()\n",
+        },
+    )
+    b.commit("Make import faster: build the table lazily", {"lazy/__init__.py": LAZY_V2})
+    monkeypatch.setattr(pipeline, "validate_instance", fake_validation(holding))
+    report = mine(b.path, tmp_path / "out", options(tmp_path, generators=["imports"]))
+    (outcome,) = report.outcomes
+    assert outcome.status == "instance", outcome.reasons
+    inst = load_dataset(tmp_path / "out").get(outcome.instance_id)
+    assert inst.problem_statement.startswith("`import lazy` is slow")
+
+
+@pytest.mark.parametrize("detail", ["", "ModuleNotFoundError: No module named 'yaml'"])
+def test_a_guard_failure_in_the_sandbox_is_never_an_empty_reason(tmp_path, monkeypatch, detail):
+    """Guard tests failing at base in the sandbox: drop them, measure again, say why."""
+    b = RepoBuilder(tmp_path / "lazy")
+    b.commit(
+        "lazy",
+        {
+            "lazy/__init__.py": LAZY_V1,
+            "lazy/tables.py": TABLES,
+            "tests/test_lazy.py": "from lazy import name\n\n\ndef test_name():\n    assert name()\n",
+        },
+    )
+    b.commit("Make import faster: build the table lazily", {"lazy/__init__.py": LAZY_V2})
+
+    def record_for(inst):
+        if inst.guard_tests:
+            return {"guard": {"base": {"passed": False, "detail": detail}}, "valid": False}
+        return holding(inst)
+
+    monkeypatch.setattr(pipeline, "validate_instance", fake_validation(record_for))
+    monkeypatch.setattr(pipeline._CandidateMiner, "_guard_tests", lambda self, ctx: ["t::x"])
+    report = mine(b.path, tmp_path / "out", options(tmp_path, generators=["imports"]))
+    (outcome,) = report.outcomes
+    assert outcome.status == "instance", outcome.reasons
+    assert any(d.startswith("guard tests: fail at base in the sandbox") for d in outcome.drops)
+    inst = load_dataset(tmp_path / "out").get(outcome.instance_id)
+    assert inst.guard_tests == []
+
+
+def test_a_rejection_always_has_a_reason(tmp_path, monkeypatch):
+    b = RepoBuilder(tmp_path / "lazy")
+    b.commit("lazy", {"lazy/__init__.py": LAZY_V1, "lazy/tables.py": TABLES})
+    b.commit("Make import faster: build the table lazily", {"lazy/__init__.py": LAZY_V2})
+    monkeypatch.setattr(pipeline, "validate_instance", fake_validation(lambda inst: {"x": 1}))
+    report = mine(b.path, tmp_path / "out", options(tmp_path, generators=["imports"]))
+    (outcome,) = report.outcomes
+    assert outcome.status == "rejected"
+    assert outcome.reasons and all(r.strip() for r in outcome.reasons)
+
+
+PYPROJECT = """[project]
+name = "lazy"
+version = "1.0"
+
+[project.optional-dependencies]
+test = ["PyYAML>=6.0", "pytest-cov", "lazy[fast]"]
+docs = ["sphinx"]
+"""
+
+TOX = """[tox]
+envlist = py311
+
+[testenv]
+deps =
+    pytest
+    py311: attrs>=22
+    -rrequirements.txt
+commands = pytest
+"""
+
+
+def test_guard_tests_get_the_test_dependencies_the_repository_declares(tmp_path, monkeypatch):
+    """A guard test importing yaml (on the host, not in the image): the instance installs it."""
+    b = RepoBuilder(tmp_path / "lazy")
+    b.commit(
+        "lazy",
+        {
+            "lazy/__init__.py": LAZY_V1,
+            "lazy/tables.py": TABLES,
+            "pyproject.toml": PYPROJECT,
+            "tox.ini": TOX,
+            "tests/test_lazy.py": "import yaml\nfrom lazy import name\n\n\n"
+            "def test_name():\n    assert yaml and name()\n",
+        },
+    )
+    b.commit("Make import faster: build the table lazily", {"lazy/__init__.py": LAZY_V2})
+    monkeypatch.setattr(pipeline, "validate_instance", fake_validation(holding))
+    monkeypatch.setattr(
+        pipeline._CandidateMiner,
+        "_guard_tests",
+        lambda self, ctx: ["tests/test_lazy.py::test_name"],
+    )
+    report = mine(b.path, tmp_path / "out", options(tmp_path, generators=["imports"]))
+    (outcome,) = report.outcomes
+    inst = load_dataset(tmp_path / "out").get(outcome.instance_id)
+    # Declared test needs, not tools (pytest-cov) nor docs extras nor the project itself.
+    assert inst.env.pip_packages == ["attrs>=22", "pytest", "PyYAML>=6.0"]
+    assert any(d.startswith("environment: the guard tests get") for d in outcome.drops)
