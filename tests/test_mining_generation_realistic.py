@@ -8,7 +8,7 @@ from pathlib import Path
 from gitrepo_factory import RepoBuilder
 
 from perfbench.mining.commits import ScanConfig, find_candidates
-from perfbench.mining.workloads import GENERATORS, GenConfig
+from perfbench.mining.workloads import GenConfig
 from perfbench.mining.workloads.context import build_context
 
 SLUG_V1 = '''"""Slugs."""
