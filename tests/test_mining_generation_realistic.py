@@ -8,7 +8,7 @@ from pathlib import Path
 from gitrepo_factory import RepoBuilder
 
 from perfbench.mining.commits import ScanConfig, find_candidates
-from perfbench.mining.workloads import GenConfig
+from perfbench.mining.workloads import GENERATORS, GenConfig
 from perfbench.mining.workloads.context import build_context
 
 SLUG_V1 = '''"""Slugs."""
@@ -61,3 +61,73 @@ def test_a_module_level_change_is_covered_by_the_tests_that_use_it(tmp_path):
     assert cf.api == "slugs.core.slugify" and cf.via == ["_SEPARATORS"]
     covering = [u.id for u in ctx.probe().covering()]
     assert covering == ["tests/test_core.py::test_slugify"]
+
+
+FIXTURE_TESTS = """import os
+
+import pytest
+
+from slugs.core import slugify
+
+
+@pytest.fixture
+def filepath(tmp_path):
+    path = tmp_path / "titles.txt"
+    path.write_text("Hello,  World!\\n" * 50)
+    return str(path)
+
+
+def test_slugify_file(filepath, benchmark):
+    with open(filepath) as fh:
+        lines = fh.read().splitlines()
+    result = benchmark(lambda: [slugify(t) for t in lines])
+    assert result[0] == "hello-world"
+
+
+def test_slugify_env(monkeypatch):
+    monkeypatch.setenv("X", "1")
+    assert slugify(os.environ["X"] + " a") == "1-a"
+"""
+
+CONFTEST = '''import pytest
+
+
+class Rounds:
+    """Like pytest-benchmark's fixture: calls the function many times (no good for timing)."""
+
+    def __call__(self, func):
+        for _ in range(20):
+            result = func()
+        return result
+
+
+try:
+    import pytest_benchmark  # noqa: F401  (its own fixture then)
+except ImportError:
+
+    @pytest.fixture
+    def benchmark():
+        return Rounds()
+'''
+
+
+def test_tests_with_fixtures_run_through_pytest_and_say_so(tmp_path):
+    """`filepath` and `benchmark` fixtures: set up by pytest, benchmark stood in for."""
+    ctx = _context(
+        tmp_path,
+        {
+            "slugs/__init__.py": "",
+            "slugs/core.py": SLUG_V1,
+            "tests/test_core.py": FIXTURE_TESTS,
+            "tests/conftest.py": CONFTEST,
+        },
+        {"slugs/core.py": SLUG_V2},
+        "Speed up slugify: a simpler separator regex",
+    )
+    result = GENERATORS["tests"]().generate(ctx)
+    (w,) = result.workloads
+    assert w.name == "test_slugify_file"
+    assert w.details["fixtures"][:2] == ["filepath", "benchmark"]  # then what they depend on
+    assert "Stand-ins replace: benchmark." in w.source
+    dropped = [str(d) for d in result.drops]
+    assert any("only a running pytest test provides: monkeypatch" in d for d in dropped), dropped

@@ -99,6 +99,7 @@ def build_context(
             timeout_s=gen.probe_timeout_s,
             pytest_args=files,
             max_arg_bytes=gen.max_arg_bytes,
+            fixtures_not_provided=gen.fixtures_not_provided,
         )
 
     return GenerationContext(

@@ -194,6 +194,7 @@ def run_probe(
     bench_root: Path | None = None,
     bench_files: list[Path] | None = None,
     max_arg_bytes: int = 200_000,
+    fixtures_not_provided: list[str] | None = None,
 ) -> ProbeResult:
     """Run the child in ``tree`` and read back what it recorded."""
     tree = tree.resolve()
@@ -222,6 +223,7 @@ def run_probe(
             "targets": targets,
             "changed_lines": changed,
             "max_arg_bytes": max_arg_bytes,
+            "fixtures_not_provided": list(fixtures_not_provided or []),
             "budget_s": max(10.0, timeout_s - 30),
             "out": str(out),
             "pytest_args": pytest_args or [],

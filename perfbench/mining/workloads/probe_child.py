@@ -405,7 +405,7 @@ def call_arguments(frame, code):
 # --- tests mode ------------------------------------------------------------------------------
 
 
-def _test_info(item, rootdir):
+def _test_info(item, rootdir, not_provided=()):
     """How a test could be called without pytest: its function, class and parameters."""
     import unittest
 
@@ -430,14 +430,21 @@ def _test_info(item, rootdir):
         for f in getattr(item, "fixturenames", [])
         if f not in params and f not in own and f != "request" and not f.startswith("_unittest_")
     ]
+    fixtures = own + autouse
+    missing = [f for f in fixtures if f in not_provided]
     if func is None or not callable(func):
         info["why"] = "not a function"
-    elif own:
-        info["why"] = "uses fixtures " + ", ".join(own[:4])
-    elif autouse:
-        info["why"] = "uses autouse fixtures " + ", ".join(autouse[:4])
+    elif missing:
+        info["why"] = "uses fixtures that only a running pytest test provides: " + ", ".join(
+            missing[:4]
+        )
     elif getattr(func, "__code__", None) is not None and func.__code__.co_flags & 0x80:
         info["why"] = "a coroutine"
+    elif fixtures:
+        # pytest itself sets the fixtures up (in the workload's setup), then the test is timed.
+        info["callable"] = True
+        info["pytest"] = True
+        info["fixtures"] = fixtures
     else:
         try:
             info["params"] = base64.b64encode(pickle.dumps(params, protocol=4)).decode("ascii")
@@ -451,12 +458,13 @@ def run_tests(cfg, rec):
     import pytest
 
     rootdir = cfg["tree"]
+    not_provided = frozenset(cfg.get("fixtures_not_provided", ()))
     deadline = time.monotonic() + float(cfg.get("budget_s", 600))
 
     class Plugin:
         @pytest.hookimpl(hookwrapper=True)
         def pytest_runtest_protocol(self, item, nextitem):
-            rec.start(item.nodeid, _test_info(item, rootdir))
+            rec.start(item.nodeid, _test_info(item, rootdir, not_provided))
             rec.install()  # only while a test runs: pytest's own start-up stays untraced
             try:
                 yield
