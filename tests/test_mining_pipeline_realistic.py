@@ -194,3 +194,98 @@ def test_guard_tests_get_the_test_dependencies_the_repository_declares(tmp_path,
     # Declared test needs, not tools (pytest-cov) nor docs extras nor the project itself.
     assert inst.env.pip_packages == ["attrs>=22", "pytest", "PyYAML>=6.0"]
     assert any(d.startswith("environment: the guard tests get") for d in outcome.drops)
+
+
+KIT_V1 = '''"""Collections helpers."""
+
+
+def unique(items):
+    out = []
+    for x in items:
+        if x not in out:
+            out.append(x)
+    return out
+
+
+def unused(xs):
+    return sorted(xs)
+'''
+
+KIT_V2 = KIT_V1.replace(
+    "    out = []\n    for x in items:\n        if x not in out:\n            out.append(x)\n"
+    "    return out",
+    "    return list(dict.fromkeys(items))",
+)
+
+# Two tests with large literal inputs: the second one's input must not reach the statement.
+BIG_A = ", ".join(str(i % 97) for i in range(1500))
+BIG_B = ", ".join(str((i * 7) % 89) for i in range(1500))
+KIT_TESTS = f'''from kit.core import unique, unused
+
+
+def test_unique_a():
+    data = [{BIG_A}]
+    assert len(unique(data)) == 97
+
+
+def test_unique_b():
+    data = [{BIG_B}]
+    assert len(unique(data)) == 89
+
+
+def test_unused():
+    assert unused([2, 1]) == [1, 2]
+'''
+
+
+def _kit(tmp_path: Path, v2: str = KIT_V2, message: str = "Speed up unique: linear time") -> Path:
+    b = RepoBuilder(tmp_path / "kit")
+    b.commit(
+        "kit", {"kit/__init__.py": "", "kit/core.py": KIT_V1, "tests/test_core.py": KIT_TESTS}
+    )
+    b.commit(message, {"kit/core.py": v2})
+    return b.path
+
+
+def test_hidden_workloads_vary_with_the_seed_and_stay_out_of_the_statement(tmp_path, monkeypatch):
+    repo = _kit(tmp_path)
+    validate = fake_validation(holding)
+    monkeypatch.setattr(pipeline, "validate_instance", validate)
+    opts = options(tmp_path, generators=["tests", "replay"])
+    opts.gen.max_workloads = 2
+    report = mine(repo, tmp_path / "out", opts)
+    (outcome,) = report.outcomes
+    assert outcome.status == "instance", outcome.reasons
+    inst = load_dataset(tmp_path / "out").get(outcome.instance_id)
+    details = inst.metadata["mined"]["workloads"]
+    hidden = [w for w in inst.workloads if not w.visible]
+    assert hidden and all(details[w.name]["varies_with_seed"] for w in hidden)
+    statement = inst.problem_statement
+    assert len(statement) < 8000  # the test module is not pasted in
+    assert BIG_B.split(", 2")[0][:40] not in statement and BIG_A[:40] not in statement
+    for w in hidden:
+        source = (tmp_path / "out" / inst.instance_id / w.path).read_text()
+        assert not pipeline.leaked_inputs(source, statement)
+    # A test workload has the same inputs at every seed: shown, or left out, never hidden.
+    assert all(details[w.name]["generator"] != "tests" for w in hidden)
+
+
+def test_leaked_inputs_finds_a_hidden_input_quoted_in_the_statement():
+    source = 'CALLS = [("a long recorded input string, forty chars",)]\n\ndef run(d):\n    pass\n'
+    assert pipeline.leaked_inputs(source, "x a long recorded input string, forty chars y")
+    assert not pipeline.leaked_inputs(source, "nothing of it here")
+
+
+def test_workloads_whose_trials_show_no_speedup_are_not_measured(tmp_path, monkeypatch):
+    """Trials at ~1.0x (over several rounds): dropped before any measurement block is spent."""
+    no_op = KIT_V1.replace("    return sorted(xs)", "    return sorted(xs, key=None)")
+    repo = _kit(tmp_path, no_op, "Speed up unused: avoid a slow sort")
+    validate = fake_validation(holding)
+    monkeypatch.setattr(pipeline, "validate_instance", validate)
+    opts = options(tmp_path, generators=["replay"])
+    opts.gen.min_trial_speedup = 1.5
+    report = mine(repo, tmp_path / "out", opts)
+    (outcome,) = report.outcomes
+    assert outcome.status == "rejected" and outcome.stage == "trial", outcome.reasons
+    assert "no workload was faster at opt in its trial runs" in outcome.reasons[0]
+    assert validate.calls == []  # nothing measured

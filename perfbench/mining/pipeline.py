@@ -16,6 +16,7 @@ candidate unfinished, so the next run tries it again.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import logging
@@ -472,6 +473,9 @@ class _CandidateMiner:
         if not workloads:
             raise CandidateRejected("generate", ["no workload could be generated", *outcome.drops])
         unique_names(workloads)
+        for w in workloads:
+            # Whether the seed changes its inputs: only such a workload can be a hidden one.
+            w.details["varies_with_seed"] = ctx.runner.varies_with_seed(w.source)
         guard = self._guard_tests(ctx) if ctx.probed is not None or ctx.test_paths else []
         deps = (
             declared_test_dependencies(
@@ -628,6 +632,7 @@ class _CandidateMiner:
         self, cand: Candidate, prepared: _Prepared, outcome: CandidateOutcome
     ) -> None:
         outcome.stage = "validate"
+        prepared = self._worth_measuring(prepared, outcome)
         by_name = {w.name: w for w in prepared.workloads}
         guard = list(prepared.guard_tests)
         first = self._first_validation(cand, prepared, guard, outcome)
@@ -667,7 +672,8 @@ class _CandidateMiner:
                 or first.reasons
                 or [f"validation measured no workload (record: {_brief(first.record)})"],
             )
-        chosen = _with_visible([by_name[n] for n in held])
+        chosen = _with_visible([by_name[n] for n in held], outcome.drops)
+        chosen = self._without_leaks(cand, prepared, chosen, guard, outcome)
         outcome.stage = "revalidate"
         final = self._instance(cand, prepared, chosen, guard)
         second = self._validate(final, "validating the instance as it will be stored")
@@ -695,6 +701,58 @@ class _CandidateMiner:
                 for name, r in second.record.get("per_workload", {}).items()
             }
         )
+
+    def _without_leaks(
+        self,
+        cand: Candidate,
+        prepared: _Prepared,
+        chosen: list[tuple[GeneratedWorkload, bool]],
+        guard: list[str],
+        outcome: CandidateOutcome,
+    ) -> list[tuple[GeneratedWorkload, bool]]:
+        """Drop hidden workloads whose inputs the problem statement shows; reject if none is left."""
+        statement = self._instance(cand, prepared, chosen, guard).problem_statement
+        kept = []
+        shown = {w.source for w, visible in chosen if visible}
+        for w, visible in chosen:
+            # A twin of the visible workload shares its code; the seed makes its inputs differ.
+            twin = w.source in shown and _can_hide(w)
+            leaked = [] if visible or twin else leaked_inputs(w.source, statement)
+            if leaked:
+                outcome.drops.append(
+                    f"{w.generator}: {w.name}: its inputs appear in the problem statement "
+                    f"({leaked[0][:60]!r}...); not kept as a hidden workload"
+                )
+            else:
+                kept.append((w, visible))
+        if not any(not v for _, v in kept):
+            raise CandidateRejected(
+                "validate", ["every hidden workload's inputs appear in the problem statement"]
+            )
+        return kept
+
+    def _worth_measuring(self, prepared: _Prepared, outcome: CandidateOutcome) -> _Prepared:
+        """The workloads whose trial runs showed a speedup; measurement blocks are not spent on
+        the others (their trials, fastest against fastest over several rounds, were ~1.0x)."""
+        floor = self.opts.gen.min_trial_speedup
+        kept, slow = [], []
+        for w in prepared.workloads:
+            trial = w.details.get("trial_speedup")
+            (slow if isinstance(trial, (int, float)) and trial < floor else kept).append(w)
+        for w in slow:
+            outcome.drops.append(
+                f"{w.generator}: {w.name}: trial runs {w.details['trial_speedup']:.2f}x "
+                f"< {floor:g}x; not measured"
+            )
+        if not kept:
+            raise CandidateRejected(
+                "trial",
+                [
+                    f"no workload was faster at opt in its trial runs (best "
+                    f"{max(w.details['trial_speedup'] for w in slow):.2f}x < {floor:g}x)"
+                ],
+            )
+        return replace(prepared, workloads=kept)
 
     def _first_validation(
         self, cand: Candidate, prepared: _Prepared, guard: list[str], outcome: CandidateOutcome
@@ -782,20 +840,43 @@ def _why_not(r: dict[str, Any], threshold: float) -> str:
     return f"expert speedup {est:.2f}x [{low:.2f}, {high:.2f}]: lower bound {low:.2f}x under {threshold:g}x{hint}"
 
 
-def _with_visible(held: list[GeneratedWorkload]) -> list[tuple[GeneratedWorkload, bool]]:
+def _with_visible(
+    held: list[GeneratedWorkload], notes: list[str] | None = None
+) -> list[tuple[GeneratedWorkload, bool]]:
     """The held workloads plus which one the agent sees; a lone one gets a visible twin.
 
-    The visible workload runs at seed 0, the hidden ones at secret seeds; with a
-    single workload the agent sees its code but not the inputs it is graded on.
+    The visible workload runs at seed 0, the hidden ones at secret seeds. A workload
+    whose inputs do not depend on the seed (a test's fixed inputs) hides nothing: it
+    can only be the visible one. With a single seed-dependent workload the agent sees
+    its code (as a twin) but not the inputs it is graded on.
     """
+    notes = notes if notes is not None else []
 
     def rank(w: GeneratedWorkload) -> tuple[int, int]:
         kind = VISIBLE_PREFERENCE.index(w.generator) if w.generator in VISIBLE_PREFERENCE else 9
         return (kind, len(w.source))
 
-    pick = min(held, key=rank)
-    if len(held) >= 2:
-        return [(w, w is pick) for w in held]
+    varying = [w for w in held if _can_hide(w)]
+    fixed = [w for w in held if not _can_hide(w)]
+    if not varying:
+        raise CandidateRejected(
+            "validate",
+            [
+                "no workload that held varies with the seed ("
+                + ", ".join(w.name for w in held)
+                + "): hidden workloads would show the agent's inputs"
+            ],
+        )
+    pick = min(fixed or varying, key=rank)
+    for w in fixed:
+        if w is not pick:
+            notes.append(
+                f"{w.generator}: {w.name}: same inputs at every seed; cannot be a hidden "
+                "workload and another one is shown"
+            )
+    hidden = [w for w in varying if w is not pick]
+    if hidden:
+        return [(pick, True), *((w, False) for w in hidden)]
     twin = GeneratedWorkload(
         f"{pick.name}_visible",
         pick.source,
@@ -805,3 +886,37 @@ def _with_visible(held: list[GeneratedWorkload]) -> list[tuple[GeneratedWorkload
         {**pick.details, "twin_of": pick.name},
     )
     return [(pick, False), (twin, True)]
+
+
+def _can_hide(w: GeneratedWorkload) -> bool:
+    """Seed-dependent inputs, or none at all (a cold import times the same work at every seed)."""
+    return bool(w.details.get("no_inputs")) or w.details.get("varies_with_seed", True) is True
+
+
+_INPUT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def leaked_inputs(source: str, statement: str, min_chars: int = 24) -> list[str]:
+    """String inputs of a workload (its UPPERCASE module constants) that ``statement`` quotes.
+
+    Workload files keep their inputs in module-level constants (``CALLS``,
+    ``TEST_SOURCE``, ``CASE``); a string of theirs at least ``min_chars`` long that
+    the problem statement contains gives a hidden input away.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if not any(isinstance(t, ast.Name) and _INPUT_NAME.match(t.id) for t in targets):
+            continue
+        for sub in ast.walk(node.value):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, (str, bytes)):
+                text = sub.value if isinstance(sub.value, str) else sub.value.decode("latin-1")
+                for line in text.splitlines() or [text]:
+                    line = line.strip()
+                    if len(line) >= min_chars and line in statement:
+                        found.append(line)
+    return found

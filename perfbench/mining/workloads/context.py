@@ -84,7 +84,11 @@ def build_context(
     reached("generate")
     test_paths = find_test_paths(base_tree)
     runner = WorkloadRunner(
-        gen.python, {"base": base_tree, "opt": opt_tree}, changes.roots, gen.run_timeout_s
+        gen.python,
+        {"base": base_tree, "opt": opt_tree},
+        changes.roots,
+        gen.run_timeout_s,
+        rounds=gen.trial_rounds,
     )
 
     def probe() -> ProbeResult:
