@@ -220,7 +220,7 @@ KIT_V2 = KIT_V1.replace(
 # Two tests with large literal inputs: the second one's input must not reach the statement.
 BIG_A = ", ".join(str(i % 97) for i in range(1500))
 BIG_B = ", ".join(str((i * 7) % 89) for i in range(1500))
-KIT_TESTS = f'''from kit.core import unique, unused
+KIT_TESTS = f"""from kit.core import unique, unused
 
 
 def test_unique_a():
@@ -235,14 +235,12 @@ def test_unique_b():
 
 def test_unused():
     assert unused([2, 1]) == [1, 2]
-'''
+"""
 
 
 def _kit(tmp_path: Path, v2: str = KIT_V2, message: str = "Speed up unique: linear time") -> Path:
     b = RepoBuilder(tmp_path / "kit")
-    b.commit(
-        "kit", {"kit/__init__.py": "", "kit/core.py": KIT_V1, "tests/test_core.py": KIT_TESTS}
-    )
+    b.commit("kit", {"kit/__init__.py": "", "kit/core.py": KIT_V1, "tests/test_core.py": KIT_TESTS})
     b.commit(message, {"kit/core.py": v2})
     return b.path
 
@@ -289,3 +287,49 @@ def test_workloads_whose_trials_show_no_speedup_are_not_measured(tmp_path, monke
     assert outcome.status == "rejected" and outcome.stage == "trial", outcome.reasons
     assert "no workload was faster at opt in its trial runs" in outcome.reasons[0]
     assert validate.calls == []  # nothing measured
+
+
+def test_the_same_command_gives_the_same_workloads(tmp_path, monkeypatch):
+    """Noisy trials (timings off by up to 3x) do not change what a second run generates."""
+    import random
+
+    from perfbench.mining.workloads.runner import WorkloadRunner
+
+    repo = _kit(tmp_path)
+    real_trial = WorkloadRunner.trial
+    noise = random.Random(7)
+
+    def noisy(self, *args, **kwargs):
+        trial = real_trial(self, *args, **kwargs)
+        trial.per_call_s *= noise.uniform(0.33, 3.0)
+        return trial
+
+    monkeypatch.setattr(WorkloadRunner, "trial", noisy)
+    monkeypatch.setattr(pipeline, "validate_instance", fake_validation(holding))
+    sources = []
+    for out in ("one", "two"):
+        opts = options(tmp_path, generators=["replay"])
+        report = mine(repo, tmp_path / out, opts)
+        (outcome,) = report.outcomes
+        assert outcome.status == "instance", outcome.reasons
+        inst = load_dataset(tmp_path / out).get(outcome.instance_id)
+        sources.append(
+            {
+                w.name: (tmp_path / out / inst.instance_id / w.path).read_text()
+                for w in inst.workloads
+            }
+        )
+    assert sources[0] == sources[1]
+    # Other options are another command: generated afresh.
+    opts = options(tmp_path, generators=["replay"])
+    opts.gen.target_seconds = 0.01
+    report = mine(repo, tmp_path / "three", opts)
+    state = (tmp_path / "three" / ".mine" / "state.jsonl").read_text()
+    assert '"cached"' not in state
+
+
+def test_replay_scales_snap_to_a_grid():
+    from perfbench.mining.workloads.replay import snap_scale
+
+    assert [snap_scale(s, 2) for s in (1, 3, 5, 6, 700, 1000)] == [1, 4, 4, 8, 512, 1024]
+    assert snap_scale(37, 1) == 37

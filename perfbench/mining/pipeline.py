@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -442,6 +443,23 @@ class _CandidateMiner:
             prepared = _Prepared.from_dict(json.loads(saved.read_text()))
             outcome.drops = prepared.drops
             return prepared
+        cached = self._generation_cache(cand)
+        if cached.exists():
+            # The same repository, commit and options give the same workloads, whatever the
+            # timing noise of this run's trials would have chosen.
+            log.info("%s: reusing the workloads generated for the same options", cand.sha[:7])
+            prepared = _Prepared.from_dict(json.loads(cached.read_text()))
+            outcome.drops = list(prepared.drops)
+            work.mkdir(parents=True, exist_ok=True)
+            saved.write_text(cached.read_text())
+            self.state.append(
+                cand.sha,
+                "generated",
+                workloads=[w.name for w in prepared.workloads],
+                drops=outcome.drops,
+                cached=str(cached),
+            )
+            return prepared
         ctx = build_context(
             self.git_dir,
             self.repo_name,
@@ -510,10 +528,27 @@ class _CandidateMiner:
             test_dependencies=deps,
         )
         saved.write_text(json.dumps(prepared.to_dict()))
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(prepared.to_dict()))
+        os.replace(tmp, cached)
         self.state.append(
             cand.sha, "generated", workloads=[w.name for w in workloads], drops=outcome.drops
         )
         return prepared
+
+    def _generation_cache(self, cand: Candidate) -> Path:
+        """Where the generated workloads of this commit under these options are kept."""
+        key = {
+            "repo": self.repo_name,
+            "commit": cand.sha,
+            "generators": self.opts.generators,
+            "gen": self.opts.gen.cache_key(),
+            "python": self.python_version,
+            "perfbench": __version__,
+        }
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+        return self.opts.eval_config.cache_dir / "mine" / "generated" / f"{digest[:24]}.json"
 
     def _guard_tests(self, ctx: GenerationContext) -> list[str]:
         """Tests that cover the change and pass at base (the probe) and at opt (run here)."""

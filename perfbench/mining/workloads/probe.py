@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import re
 import tempfile
@@ -99,16 +98,8 @@ class ProbeResult:
     def covering(self) -> list[UnitRecord]:
         """Units that passed and ran changed code; those calling most changed functions first."""
         units = [u for u in self.units.values() if u.passed and u.covers]
-        # Durations in factors of two: a rerun on a noisy machine picks the same tests.
-        return sorted(
-            units,
-            key=lambda u: (
-                -len(u.targets),
-                -u.lines,
-                -math.floor(math.log2(u.duration * 1e6 + 1)),
-                u.id,
-            ),
-        )
+        # No durations in the order: a rerun on a noisy machine must pick the same tests.
+        return sorted(units, key=lambda u: (-len(u.targets), -u.lines, u.id))
 
     def summary(self) -> str:
         passed = sum(u.passed for u in self.units.values())

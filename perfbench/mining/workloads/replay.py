@@ -213,6 +213,13 @@ def _step_back(
     return None
 
 
+def snap_scale(scale: int, grid: int) -> int:
+    """``scale`` rounded to the nearest power of ``grid`` (in log space); 1 stays 1."""
+    if grid < 2 or scale <= 1:
+        return max(1, scale)
+    return int(grid ** round(math.log(scale, grid)))
+
+
 PRUNE_SUFFIX = """
 
 def setup(seed=0):
@@ -344,6 +351,9 @@ class ReplayGenerator:
             if isinstance(scaled, str):
                 failures.append(f"{mode}: {scaled}")
                 continue
+            # On a grid (powers of ``scale_grid``): timing noise in the calibration must not
+            # change the workload's text from one run to the next.
+            scaled.scale = snap_scale(scaled.scale, ctx.config.scale_grid)
             source = make(scaled.scale)
             reason, figures = ctx.runner.screen(source)
             if reason:
