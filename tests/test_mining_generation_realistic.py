@@ -45,7 +45,8 @@ def _context(tmp_path: Path, files: dict, new: dict, message: str, **gen: object
     b.commit("start", files)
     b.commit(message, new)
     cand = find_candidates(b.path, ScanConfig()).candidates[0]
-    config = GenConfig(max_workloads=2, target_seconds=0.005, python=sys.executable, **gen)
+    settings = {"max_workloads": 2, "target_seconds": 0.005, "python": sys.executable, **gen}
+    config = GenConfig(**settings)
     return build_context(b.path / ".git", "test/repo", cand, tmp_path / "work", config)
 
 
@@ -131,3 +132,60 @@ def test_tests_with_fixtures_run_through_pytest_and_say_so(tmp_path):
     assert "Stand-ins replace: benchmark." in w.source
     dropped = [str(d) for d in result.drops]
     assert any("only a running pytest test provides: monkeypatch" in d for d in dropped), dropped
+
+
+HTML_V1 = '''"""Markup."""
+
+
+def render(text):
+    out = []
+    for line in text.split("\\n"):
+        if line.startswith("<"):
+            kept = ""
+            for ch in line:
+                kept = kept + ch
+            out.append(kept)
+        else:
+            out.append("<p>" + line + "</p>")
+    return "".join(out)
+'''
+
+HTML_V2 = HTML_V1.replace(
+    """            kept = ""
+            for ch in line:
+                kept = kept + ch
+            out.append(kept)""",
+    "            out.append(line)",
+)
+
+HTML_TESTS = (
+    "from mark.core import render\n\n"
+    + "".join(
+        f"\ndef test_plain_{i}():\n    assert render({('word ' * (300 + i) + chr(10)) * 3!r})\n"
+        for i in range(6)
+    )
+    + "\n\ndef test_raw():\n    assert render('<b>some bold text</b>') == '<b>some bold text</b>'\n"
+)
+
+
+def test_replay_chooses_the_inputs_that_reach_the_changed_lines(tmp_path):
+    """Large recorded inputs without raw HTML never run the changed raw-HTML code."""
+    ctx = _context(
+        tmp_path,
+        {"mark/__init__.py": "", "mark/core.py": HTML_V1, "tests/test_core.py": HTML_TESTS},
+        {"mark/core.py": HTML_V2},
+        "Speed up raw HTML handling in render",
+        max_calls=2,
+        target_seconds=0.002,
+    )
+    from perfbench.mining.workloads.probe import probe_id
+    from perfbench.mining.workloads.replay import choose_calls
+
+    recorded = ctx.probe().calls[probe_id("mark/core.py", "render")]
+    assert len(recorded) >= 3
+    chosen = choose_calls(recorded, 2, 400_000)
+    assert all(c.reach for c in chosen) and any("<b>" in (c.literal or "") for c in chosen)
+    result = GENERATORS["replay"]().generate(ctx)
+    w = next((w for w in result.workloads if w.details["function"] == "mark.core:render"), None)
+    assert w is not None, [str(d) for d in result.drops]
+    assert "<b>some bold text</b>" in w.source

@@ -54,6 +54,7 @@ class RecordedCall:
     mutates: bool
     unit: str | None
     literal: str | None = None  # repr((args, kwargs)) when it is a plain literal
+    reach: int = 0  # changed lines (of the diff, at base) this call ran
 
 
 @dataclass
@@ -169,7 +170,12 @@ def _child_env(scratch: Path) -> dict[str, str]:
 
 def _call(c: dict[str, Any]) -> RecordedCall:
     return RecordedCall(
-        c["blob"], int(c["bytes"]), bool(c["mutates"]), c.get("unit"), c.get("literal")
+        c["blob"],
+        int(c["bytes"]),
+        bool(c["mutates"]),
+        c.get("unit"),
+        c.get("literal"),
+        int(c.get("reach", 0)),
     )
 
 

@@ -145,8 +145,16 @@ CALLS = [
 
 
 def choose_calls(calls: list[RecordedCall], limit: int, max_bytes: int) -> list[RecordedCall]:
-    """The largest recorded calls (the most work per call), in their recorded order."""
-    ranked = sorted(range(len(calls)), key=lambda i: -calls[i].bytes)
+    """The calls that ran most of the changed lines, then the largest, in their recorded order.
+
+    Size alone picks the wrong inputs: for an ASCII fast path the largest recorded
+    inputs may all be non-ASCII, and the fast path never runs. What a call reached
+    of the diff (at base, under the probe's tracer) comes first; a call that reached
+    none of it is taken only when no call did.
+    """
+    reaching = [c for c in calls if c.reach]
+    calls = reaching or calls
+    ranked = sorted(range(len(calls)), key=lambda i: (-calls[i].reach, -calls[i].bytes))
     chosen: list[int] = []
     total = 0
     for i in ranked:
