@@ -911,7 +911,7 @@ def _with_visible(
             )
     hidden = [w for w in varying if w is not pick]
     if hidden:
-        return [(pick, True), *((w, False) for w in hidden)]
+        return [(w, w is pick) for w in held if w is pick or w in hidden]
     twin = GeneratedWorkload(
         f"{pick.name}_visible",
         pick.source,
