@@ -155,8 +155,10 @@ def test_analyze_maps_lines_to_base_functions(shapes_repo):
         "geo.shapes.Grid.size",
         "geo.shapes.Grid.norm",
         "geo.shapes.outer",
+        "geo.shapes.area",  # reads SCALE, which the commit changes at module level
         "helper.f",
     }
+    assert by_api["geo.shapes.area"].via == ["SCALE"] and not by_api["geo.shapes.outer"].via
     assert by_api["geo.shapes.Grid.count"].callable
     assert not by_api["geo.shapes.Grid.size"].callable  # a property
     assert by_api["geo.shapes.outer"].changed_lines  # the nested function's line counts for outer

@@ -180,12 +180,22 @@ def test_replay_workload_is_deterministic_and_seeded(ctx):
 
 def test_tests_generator_uses_callable_covering_tests(ctx):
     (tests,) = make_generators(["tests"])
-    res = tests.generate(ctx)
+    ctx.config.max_workloads = 4
+    try:
+        res = tests.generate(ctx)
+    finally:
+        ctx.config.max_workloads = 3
     names = {w.name for w in res.workloads}
-    assert names == {"test_unique", "test_bag", "test_distinct_count"}, res.drops
+    # The test taking tmp_path runs with the fixture pytest sets up for it (it used to be lost).
+    assert names == {"test_unique", "test_bag", "test_distinct_count", "test_with_fixture"}, (
+        res.drops
+    )
     w = next(w for w in res.workloads if w.name == "test_bag")
-    assert w.apis == ["kit.core.Bag.count_all"] and "TEST_SOURCE" in w.source
-    assert any("uses fixtures tmp_path" in str(d) for d in res.drops)
+    assert w.apis == ["kit.core.Bag.count_all"] and "TEST_SOURCE = None" in w.source
+    assert "def test_bag" not in w.source  # read from the tree, not inlined
+    fixture = next(w for w in res.workloads if w.name == "test_with_fixture")
+    assert fixture.details["fixtures"] == ["tmp_path"] and "pytest.main" in fixture.source
+    assert "fixtures set up by pytest" in fixture.description
 
 
 def test_asv_generator_wraps_benchmarks_that_hit_the_change(ctx):

@@ -17,7 +17,8 @@ here too, so both modes keep the same candidates.
 Rejection codes, in the order the checks run: ``merge``, ``out-of-date-range``,
 ``path-filter``, ``no-perf-signal`` / ``ci-only`` / ``docs-only`` / ``revert`` (the
 message), ``no-source-change``, ``too-many-files``, then with the patch ``too-large``,
-``too-small``, ``weak-signal`` (a lone weak word such as "cache" that the diff does
+``data-only`` (only generated or data files such as tables changed; their lines never
+count towards ``too-large``), ``too-small``, ``weak-signal`` (a lone weak word such as "cache" that the diff does
 not back up) and ``no-perf-signal`` (when the message is not required).
 """
 
@@ -26,7 +27,6 @@ from __future__ import annotations
 import codecs
 import logging
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -38,11 +38,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..errors import InputError, RepositoryError
+from .hunks import changed_text, looks_like_data
 from .patterns import (
     ORDERS,
     DiffMatcher,
     MessageMatcher,
     PathClassifier,
+    PathSet,
     ScanConfig,
     parse_bound,
 )
@@ -163,6 +165,7 @@ class _Pending:
     commit: CommitInfo
     position: int
     signals: list[tuple[str, float]]
+    data_files: dict[str, int] = field(default_factory=dict)  # generated/data path -> lines
 
 
 # --- judging --------------------------------------------------------------------------------
@@ -215,6 +218,9 @@ class Rules:
             source_exts=cfg.source_exts,
         )
         self.kind = self.paths.kind
+        self.data_paths = PathSet(cfg.data_patterns, field="data_patterns")
+        if not 0 < cfg.data_literal_share <= 1:
+            raise InputError("must be above 0 and at most 1", field="data_literal_share")
 
     def git_args(self) -> list[str]:
         """Pre-filters for ``git log``: merges, a date range with a day of slack, anchored paths.
@@ -288,15 +294,50 @@ class Rules:
             return reject(f"too-many-files: {sources} source files changed > {cfg.max_files}")
         return _Pending(commit, position, verdict.signals)
 
-    def size(self, pending: _Pending, files: list[FileChange] | None) -> Rejection | None:
-        """Apply the size limits once the line counts are known (``files`` from the patch)."""
+    def is_data(self, path: str, hunk: bytes | None) -> bool:
+        """A generated or data file (by its path, or by what its hunks hold), not code."""
+        if self.data_paths.match(path):
+            return True
+        cfg = self.config
+        return hunk is not None and looks_like_data(
+            hunk.decode("utf-8", "replace"),
+            min_lines=cfg.data_min_lines,
+            min_share=cfg.data_literal_share,
+        )
+
+    def size(self, pending: _Pending, diff: _Diff | None) -> Rejection | None:
+        """Apply the size limits once the line counts are known (from the patch).
+
+        Generated and data files (tables, lock files, vendored data) are counted apart:
+        regenerating a table alongside a small code change does not make it too large.
+        """
         cfg, commit = self.config, pending.commit
-        if files is not None:
-            commit.files = [f for f in files if self.kind(f.path) is not None]
-        lines = sum(f.lines for f in commit.files if self.kind(f.path) == "source")
-        if lines > cfg.max_lines:
+        if diff is not None:
+            commit.files = [f for f in diff.files if self.kind(f.path) is not None]
+            pending.data_files = {
+                f.path: f.lines
+                for f in commit.files
+                if self.kind(f.path) == "source" and self.is_data(f.path, diff.hunks.get(f.path))
+            }
+        code = self._code(pending)
+        if pending.data_files and not code:
             return Rejection(
-                commit.sha, commit.subject, f"too-large: {lines} lines changed > {cfg.max_lines}"
+                commit.sha,
+                commit.subject,
+                f"data-only: only generated/data files changed "
+                f"({sum(pending.data_files.values())} lines in {_some(sorted(pending.data_files))})",
+            )
+        lines = sum(f.lines for f in code)
+        if lines > cfg.max_lines:
+            extra = (
+                f" (besides {sum(pending.data_files.values())} lines of generated/data files)"
+                if pending.data_files
+                else ""
+            )
+            return Rejection(
+                commit.sha,
+                commit.subject,
+                f"too-large: {lines} lines changed > {cfg.max_lines}{extra}",
             )
         if lines < cfg.min_lines:
             return Rejection(
@@ -304,17 +345,30 @@ class Rules:
             )
         return None
 
+    def _code(self, pending: _Pending) -> list[FileChange]:
+        """The changed source files that are code (not generated or data files)."""
+        return [
+            f
+            for f in pending.commit.files
+            if self.kind(f.path) == "source" and f.path not in pending.data_files
+        ]
+
     def source_paths(self, pending: _Pending) -> list[str]:
-        return [f.path for f in pending.commit.files if self.kind(f.path) == "source"]
+        return [f.path for f in self._code(pending)]
 
     def finish(self, pending: _Pending, added_lines: list[str]) -> Candidate | Rejection:
-        """Diff signals and the score, for a commit within the size limits."""
+        """Diff signals and the score, for a commit within the size limits.
+
+        ``added_lines`` are the changed tokens of the added lines (see
+        :func:`~perfbench.mining.hunks.changed_text`), so an idiom counts only where
+        the commit wrote it, not where it merely touched a line that had it.
+        """
         cfg, commit = self.config, pending.commit
 
         def reject(reason: str) -> Rejection:
             return Rejection(commit.sha, commit.subject, reason)
 
-        source = [f for f in commit.files if self.kind(f.path) == "source"]
+        source = self._code(pending)
         lines = sum(f.lines for f in source)
         found = self.diff.signals(added_lines) if added_lines else []
         weight = sum(w for _, w in pending.signals)
@@ -327,7 +381,8 @@ class Rules:
                 f"(message: {names}) and no speed-up idiom in the diff"
             )
 
-        share = lines / (sum(f.lines for f in commit.files) or 1)
+        data_lines = sum(pending.data_files.values())
+        share = lines / ((sum(f.lines for f in commit.files) - data_lines) or 1)
         score = min(6.0, weight) + share + min(3.0, sum(w for _, w in found))
         if cfg.max_lines:
             score += 2.0 * (1 - lines / cfg.max_lines)
@@ -337,6 +392,11 @@ class Rules:
         plural = "s" if len(source) != 1 else ""
         reasons.append(f"size: {lines} lines in {len(source)} source file{plural}")
         reasons.append(f"source share: {share:.0%}")
+        if pending.data_files:
+            reasons.append(
+                f"not counted: {data_lines} lines of generated/data files "
+                f"({_some(sorted(pending.data_files))})"
+            )
         if found:
             reasons.append("diff: " + ", ".join(name for name, _ in found))
         return Candidate(
@@ -512,9 +572,6 @@ def iter_commits(repo: Path, rules: Rules, explain: bool) -> Iterator[CommitInfo
             raise RepositoryError(f"git log failed in {repo}: {_last_line(err.read())}")
 
 
-_ADDED_LINE = re.compile(rb"^\+(.*)$", re.MULTILINE)
-
-
 @dataclass
 class _Diff:
     """One commit's ``-U0`` patch: line counts per file, and the hunks to search for idioms."""
@@ -523,12 +580,16 @@ class _Diff:
     hunks: dict[str, bytes]
 
     def added_lines(self, paths: Iterable[str], max_chars: int = 200_000) -> list[str]:
-        """Lines added to ``paths``, up to about ``max_chars`` characters in all."""
+        """The changed tokens of lines added to ``paths``, up to about ``max_chars`` characters.
+
+        A line whose only change is, say, an annotation contributes that annotation,
+        not the whole line (:func:`~perfbench.mining.hunks.changed_text`).
+        """
         lines: list[str] = []
         for path in paths:
-            for raw in _ADDED_LINE.findall(self.hunks.get(path, b"")):
-                lines.append(raw.decode("utf-8", "replace"))
-                max_chars -= len(raw) + 1
+            for text in changed_text(self.hunks.get(path, b"").decode("utf-8", "replace")):
+                lines.append(text)
+                max_chars -= len(text) + 1
                 if max_chars < 0:
                     return lines
         return lines
@@ -618,7 +679,7 @@ def _scan(repo: Path, rules: Rules, explain: bool) -> Iterator[Candidate | Rejec
         diffs = read_diffs(repo, [p.commit.sha for p in pending])
         for p in pending:
             diff = diffs.get(p.commit.sha)
-            result = rules.size(p, diff.files if diff else None)
+            result = rules.size(p, diff)
             if result is None:
                 added = diff.added_lines(rules.source_paths(p)) if diff and cfg.diff_signals else []
                 result = rules.finish(p, added)

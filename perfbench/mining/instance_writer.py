@@ -55,12 +55,23 @@ class ApiInfo:
 def problem_statement(
     apis: list[ApiInfo], situation: str, visible_source: str, test_paths: list[str]
 ) -> str:
-    """What the agent is told: the API, when it is slow, and the visible workload."""
+    """What the agent is told: the API, when it is slow, and the visible workload.
+
+    ``apis`` must name at least one function or module; a change made at module level
+    only (an import, a table built at import) is named by its module.
+    """
     shown = [a for a in apis if a.public] or apis
+    if not shown:
+        raise ValueError("a problem statement needs at least one API or module to name")
     head = shown[0]
     names = ", ".join(f"`{a.api}`" for a in shown)
     module = head.api.rsplit(".", 1)[0]
-    call = f"`{module}.{head.signature}`" if head.signature else f"`{head.api}`"
+    if head.signature:
+        call = f"`{module}.{head.signature}`"
+    elif head.api.startswith("import "):
+        call = f"`{head.api}`"
+    else:
+        call = f"`{head.api}`"
     if len(shown) > 1:
         intro = f"{call} (together with {', '.join(f'`{a.api}`' for a in shown[1:])}) is slow"
     else:

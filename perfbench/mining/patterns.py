@@ -386,6 +386,9 @@ class ScanConfig:
     diff_signals: bool = field(default_factory=_default("diff_signals"))
     require_message_signal: bool = field(default_factory=_default("require_message_signal"))
     min_message_weight: float = field(default_factory=_default("min_message_weight"))
+    data_patterns: list[str] = field(default_factory=_default("data_patterns"))
+    data_min_lines: int = field(default_factory=_default("data_min_lines"))
+    data_literal_share: float = field(default_factory=_default("data_literal_share"))
     rev: str = "HEAD"
 
     @classmethod
@@ -426,6 +429,9 @@ _KINDS: dict[str, Any] = {
     "diff_signals": bool,
     "require_message_signal": bool,
     "min_message_weight": float,
+    "data_patterns": "strs",
+    "data_min_lines": int,
+    "data_literal_share": float,
 }
 
 
@@ -517,7 +523,7 @@ def _parse_patterns(value: Any, cls: type, key: str, source: str | Path | None) 
 
 @lru_cache(maxsize=1)
 def _defaults() -> dict[str, Any]:
-    data = {k: v for k, v in load_defaults().items() if not k.startswith("_")}
+    data = {k: v for k, v in load_defaults().items() if k in _KINDS}
     return _parse_settings(data, "perfbench/data/mining_defaults.json")
 
 

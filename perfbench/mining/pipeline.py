@@ -16,7 +16,9 @@ candidate unfinished, so the next run tries it again.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -47,6 +49,7 @@ from .instance_writer import (
     problem_statement,
     write_instance_folder,
 )
+from .test_deps import declared_test_dependencies, project_name
 from .workloads import (
     DEFAULT_GENERATORS,
     Drop,
@@ -347,6 +350,7 @@ class _Prepared:
     workloads: list[GeneratedWorkload]
     drops: list[str]
     guard_tests: list[str]
+    test_dependencies: list[str] = field(default_factory=list)  # what the repository declares
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -439,6 +443,23 @@ class _CandidateMiner:
             prepared = _Prepared.from_dict(json.loads(saved.read_text()))
             outcome.drops = prepared.drops
             return prepared
+        cached = self._generation_cache(cand)
+        if cached.exists():
+            # The same repository, commit and options give the same workloads, whatever the
+            # timing noise of this run's trials would have chosen.
+            log.info("%s: reusing the workloads generated for the same options", cand.sha[:7])
+            prepared = _Prepared.from_dict(json.loads(cached.read_text()))
+            outcome.drops = list(prepared.drops)
+            work.mkdir(parents=True, exist_ok=True)
+            saved.write_text(cached.read_text())
+            self.state.append(
+                cand.sha,
+                "generated",
+                workloads=[w.name for w in prepared.workloads],
+                drops=outcome.drops,
+                cached=str(cached),
+            )
+            return prepared
         ctx = build_context(
             self.git_dir,
             self.repo_name,
@@ -470,7 +491,24 @@ class _CandidateMiner:
         if not workloads:
             raise CandidateRejected("generate", ["no workload could be generated", *outcome.drops])
         unique_names(workloads)
+        for w in workloads:
+            # Whether the seed changes its inputs: only such a workload can be a hidden one.
+            w.details["varies_with_seed"] = ctx.runner.varies_with_seed(w.source)
         guard = self._guard_tests(ctx) if ctx.probed is not None or ctx.test_paths else []
+        deps = (
+            declared_test_dependencies(
+                ctx.base_tree,
+                skip=self.opts.gen.test_dependency_skip,
+                project=project_name(ctx.base_tree),
+            )
+            if guard
+            else []
+        )
+        if deps:
+            outcome.drops.append(
+                "environment: the guard tests get the test dependencies the repository declares: "
+                + ", ".join(deps)
+            )
         prepared = _Prepared(
             base_sha=ctx.base_sha,
             pythonpath=ctx.pythonpath,
@@ -487,12 +525,30 @@ class _CandidateMiner:
             workloads=workloads,
             drops=outcome.drops,
             guard_tests=guard,
+            test_dependencies=deps,
         )
         saved.write_text(json.dumps(prepared.to_dict()))
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(prepared.to_dict()))
+        os.replace(tmp, cached)
         self.state.append(
             cand.sha, "generated", workloads=[w.name for w in workloads], drops=outcome.drops
         )
         return prepared
+
+    def _generation_cache(self, cand: Candidate) -> Path:
+        """Where the generated workloads of this commit under these options are kept."""
+        key = {
+            "repo": self.repo_name,
+            "commit": cand.sha,
+            "generators": self.opts.generators,
+            "gen": self.opts.gen.cache_key(),
+            "python": self.python_version,
+            "perfbench": __version__,
+        }
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+        return self.opts.eval_config.cache_dir / "mine" / "generated" / f"{digest[:24]}.json"
 
     def _guard_tests(self, ctx: GenerationContext) -> list[str]:
         """Tests that cover the change and pass at base (the probe) and at opt (run here)."""
@@ -543,6 +599,12 @@ class _CandidateMiner:
         apis = [ApiInfo(a["api"], a["signature"], a["public"]) for a in prepared.apis]
         used = {api for w, _ in chosen for api in w.apis}
         named = [a for a in apis if a.api in used] or apis
+        if not named:
+            # A change at module level only (the imports generator's case): name what the
+            # workloads time, such as `import pkg`, rather than a function.
+            named = [ApiInfo(api, "", True) for api in dict.fromkeys(visible.apis)] or [
+                ApiInfo(m, "", True) for m in self._modules(prepared)
+            ]
         named.sort(key=lambda a: a.api not in visible.apis)  # what the shown workload calls first
         named = list({a.api: a for a in named}.values())
         return Instance(
@@ -558,12 +620,24 @@ class _CandidateMiner:
                 Workload(w.name, source=w.source, visible=v, description=w.description)
                 for w, v in chosen
             ],
-            env=EnvSpec(python=self.python_version, pythonpath=prepared.pythonpath),
+            env=EnvSpec(
+                python=self.python_version,
+                pythonpath=prepared.pythonpath,
+                pip_packages=list(prepared.test_dependencies) if guard else [],
+            ),
             guard_tests=guard,
             test_command=TEST_COMMAND,
             test_paths=prepared.test_paths,
             grading=self.opts.grading,
         )
+
+    @staticmethod
+    def _modules(prepared: _Prepared) -> list[str]:
+        """The changed modules' names, from the workloads' recorded details."""
+        found = [
+            str(w.details.get("module")) for w in prepared.workloads if w.details.get("module")
+        ]
+        return list(dict.fromkeys(found)) or ["the changed module"]
 
     def _dataset(self, inst: Instance) -> Dataset:
         root = self.out / STATE_DIR / "staging"
@@ -593,16 +667,27 @@ class _CandidateMiner:
         self, cand: Candidate, prepared: _Prepared, outcome: CandidateOutcome
     ) -> None:
         outcome.stage = "validate"
+        prepared = self._worth_measuring(prepared, outcome)
         by_name = {w.name: w for w in prepared.workloads}
         guard = list(prepared.guard_tests)
         first = self._first_validation(cand, prepared, guard, outcome)
-        for variant, g in first.record.get("guard", {}).items():
-            if g.get("passed") is False:
+        failed_guard = [
+            (variant, g)
+            for variant, g in first.record.get("guard", {}).items()
+            if not g.get("passed", True)
+        ]
+        if failed_guard and guard:
+            # The sandbox's environment can differ from the host's (a test dependency the
+            # image lacks): keep the instance without guard tests rather than lose it, say so,
+            # and measure the workloads, which the failed guard stopped.
+            for variant, g in failed_guard:
+                detail = str(g.get("detail") or "").strip() or "no output from pytest"
                 outcome.drops.append(
-                    f"guard tests: fail at {variant} in the sandbox ({g.get('detail')}); "
+                    f"guard tests: fail at {variant} in the sandbox ({detail}); "
                     "the instance keeps none"
                 )
-                guard = []
+            guard = []
+            first = self._first_validation(cand, prepared, guard, outcome)
         per = first.record.get("per_workload", {})
         held = [name for name, r in per.items() if r.get("holds")]
         for name, r in per.items():
@@ -618,9 +703,12 @@ class _CandidateMiner:
                 [
                     f"{name} ({by_name[name].generator}): {_why_not(r, self.opts.threshold)}"
                     for name, r in per.items()
-                ],
+                ]
+                or first.reasons
+                or [f"validation measured no workload (record: {_brief(first.record)})"],
             )
-        chosen = _with_visible([by_name[n] for n in held])
+        chosen = _with_visible([by_name[n] for n in held], outcome.drops)
+        chosen = self._without_leaks(cand, prepared, chosen, guard, outcome)
         outcome.stage = "revalidate"
         final = self._instance(cand, prepared, chosen, guard)
         second = self._validate(final, "validating the instance as it will be stored")
@@ -648,6 +736,58 @@ class _CandidateMiner:
                 for name, r in second.record.get("per_workload", {}).items()
             }
         )
+
+    def _without_leaks(
+        self,
+        cand: Candidate,
+        prepared: _Prepared,
+        chosen: list[tuple[GeneratedWorkload, bool]],
+        guard: list[str],
+        outcome: CandidateOutcome,
+    ) -> list[tuple[GeneratedWorkload, bool]]:
+        """Drop hidden workloads whose inputs the problem statement shows; reject if none is left."""
+        statement = self._instance(cand, prepared, chosen, guard).problem_statement
+        kept = []
+        shown = {w.source for w, visible in chosen if visible}
+        for w, visible in chosen:
+            # A twin of the visible workload shares its code; the seed makes its inputs differ.
+            twin = w.source in shown and _can_hide(w)
+            leaked = [] if visible or twin else leaked_inputs(w.source, statement)
+            if leaked:
+                outcome.drops.append(
+                    f"{w.generator}: {w.name}: its inputs appear in the problem statement "
+                    f"({leaked[0][:60]!r}...); not kept as a hidden workload"
+                )
+            else:
+                kept.append((w, visible))
+        if not any(not v for _, v in kept):
+            raise CandidateRejected(
+                "validate", ["every hidden workload's inputs appear in the problem statement"]
+            )
+        return kept
+
+    def _worth_measuring(self, prepared: _Prepared, outcome: CandidateOutcome) -> _Prepared:
+        """The workloads whose trial runs showed a speedup; measurement blocks are not spent on
+        the others (their trials, fastest against fastest over several rounds, were ~1.0x)."""
+        floor = self.opts.gen.min_trial_speedup
+        kept, slow = [], []
+        for w in prepared.workloads:
+            trial = w.details.get("trial_speedup")
+            (slow if isinstance(trial, (int, float)) and trial < floor else kept).append(w)
+        for w in slow:
+            outcome.drops.append(
+                f"{w.generator}: {w.name}: trial runs {w.details['trial_speedup']:.2f}x "
+                f"< {floor:g}x; not measured"
+            )
+        if not kept:
+            raise CandidateRejected(
+                "trial",
+                [
+                    f"no workload was faster at opt in its trial runs (best "
+                    f"{max(w.details['trial_speedup'] for w in slow):.2f}x < {floor:g}x)"
+                ],
+            )
+        return replace(prepared, workloads=kept)
 
     def _first_validation(
         self, cand: Candidate, prepared: _Prepared, guard: list[str], outcome: CandidateOutcome
@@ -709,6 +849,11 @@ class _CandidateMiner:
         }
 
 
+def _brief(record: dict[str, Any], limit: int = 300) -> str:
+    text = json.dumps(record, default=str, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _figures(r: dict[str, Any]) -> dict[str, Any]:
     return {
         k: r.get(k)
@@ -730,20 +875,43 @@ def _why_not(r: dict[str, Any], threshold: float) -> str:
     return f"expert speedup {est:.2f}x [{low:.2f}, {high:.2f}]: lower bound {low:.2f}x under {threshold:g}x{hint}"
 
 
-def _with_visible(held: list[GeneratedWorkload]) -> list[tuple[GeneratedWorkload, bool]]:
+def _with_visible(
+    held: list[GeneratedWorkload], notes: list[str] | None = None
+) -> list[tuple[GeneratedWorkload, bool]]:
     """The held workloads plus which one the agent sees; a lone one gets a visible twin.
 
-    The visible workload runs at seed 0, the hidden ones at secret seeds; with a
-    single workload the agent sees its code but not the inputs it is graded on.
+    The visible workload runs at seed 0, the hidden ones at secret seeds. A workload
+    whose inputs do not depend on the seed (a test's fixed inputs) hides nothing: it
+    can only be the visible one. With a single seed-dependent workload the agent sees
+    its code (as a twin) but not the inputs it is graded on.
     """
+    notes = notes if notes is not None else []
 
     def rank(w: GeneratedWorkload) -> tuple[int, int]:
         kind = VISIBLE_PREFERENCE.index(w.generator) if w.generator in VISIBLE_PREFERENCE else 9
         return (kind, len(w.source))
 
-    pick = min(held, key=rank)
-    if len(held) >= 2:
-        return [(w, w is pick) for w in held]
+    varying = [w for w in held if _can_hide(w)]
+    fixed = [w for w in held if not _can_hide(w)]
+    if not varying:
+        raise CandidateRejected(
+            "validate",
+            [
+                "no workload that held varies with the seed ("
+                + ", ".join(w.name for w in held)
+                + "): hidden workloads would show the agent's inputs"
+            ],
+        )
+    pick = min(fixed or varying, key=rank)
+    for w in fixed:
+        if w is not pick:
+            notes.append(
+                f"{w.generator}: {w.name}: same inputs at every seed; cannot be a hidden "
+                "workload and another one is shown"
+            )
+    hidden = [w for w in varying if w is not pick]
+    if hidden:
+        return [(w, w is pick) for w in held if w is pick or w in hidden]
     twin = GeneratedWorkload(
         f"{pick.name}_visible",
         pick.source,
@@ -753,3 +921,37 @@ def _with_visible(held: list[GeneratedWorkload]) -> list[tuple[GeneratedWorkload
         {**pick.details, "twin_of": pick.name},
     )
     return [(pick, False), (twin, True)]
+
+
+def _can_hide(w: GeneratedWorkload) -> bool:
+    """Seed-dependent inputs, or none at all (a cold import times the same work at every seed)."""
+    return bool(w.details.get("no_inputs")) or w.details.get("varies_with_seed", True) is True
+
+
+_INPUT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def leaked_inputs(source: str, statement: str, min_chars: int = 24) -> list[str]:
+    """String inputs of a workload (its UPPERCASE module constants) that ``statement`` quotes.
+
+    Workload files keep their inputs in module-level constants (``CALLS``,
+    ``TEST_SOURCE``, ``CASE``); a string of theirs at least ``min_chars`` long that
+    the problem statement contains gives a hidden input away.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if not any(isinstance(t, ast.Name) and _INPUT_NAME.match(t.id) for t in targets):
+            continue
+        for sub in ast.walk(node.value):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, (str, bytes)):
+                text = sub.value if isinstance(sub.value, str) else sub.value.decode("latin-1")
+                for line in text.splitlines() or [text]:
+                    line = line.strip()
+                    if len(line) >= min_chars and line in statement:
+                        found.append(line)
+    return found

@@ -30,9 +30,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def generation_defaults() -> dict[str, Any]:
+    """The ``generation`` section of ``perfbench/data/mining_defaults.json``."""
+    from ..patterns import load_defaults
+
+    return dict(load_defaults().get("generation", {}))
+
+
+def _gen_default(name: str) -> Callable[[], Any]:
+    return lambda: generation_defaults()[name]
+
+
 @dataclass
 class GenConfig:
-    """Knobs of the generators; the defaults suit pure-Python libraries."""
+    """Knobs of the generators; the defaults suit pure-Python libraries.
+
+    The fields read with ``_gen_default`` are data (``generation`` in
+    ``mining_defaults.json``): trial-run rules, pytest fixtures we stand in for or
+    cannot provide, test dependencies that are tools rather than needs.
+    """
 
     target_seconds: float = 0.02  # what one base run() of a scaled workload aims for
     max_scale: int = 4096  # cap on how many times a replayed input is grown
@@ -46,6 +62,22 @@ class GenConfig:
     python: str = field(default_factory=lambda: sys.executable)
     llm: LLMSettings | None = None
     llm_workloads: int = 2
+    trial_rounds: int = field(default_factory=_gen_default("trial_rounds"))
+    min_trial_speedup: float = field(default_factory=_gen_default("min_trial_speedup"))
+    imports_min_trial_speedup: float = field(
+        default_factory=_gen_default("imports_min_trial_speedup")
+    )
+    scale_grid: int = field(default_factory=_gen_default("scale_grid"))
+    fixture_stand_ins: list[str] = field(default_factory=_gen_default("fixture_stand_ins"))
+    fixtures_not_provided: list[str] = field(default_factory=_gen_default("fixtures_not_provided"))
+    test_dependency_skip: list[str] = field(default_factory=_gen_default("test_dependency_skip"))
+
+    def cache_key(self) -> dict[str, Any]:
+        """What decides the generated workloads (the LLM endpoint's key left out)."""
+        data = {k: v for k, v in self.__dict__.items() if k not in ("llm", "python")}
+        if self.llm is not None:
+            data["llm"] = {"url": self.llm.url, "model": self.llm.model}
+        return data
 
 
 @dataclass

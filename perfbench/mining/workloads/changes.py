@@ -54,6 +54,9 @@ class ChangedFunction:
     root: str  # the sys.path entry (relative to the tree) it is imported from
     func: FunctionDef
     changed_lines: list[int] = field(default_factory=list)  # base-side lines, for coverage
+    via: list[str] = field(
+        default_factory=list
+    )  # module-level names it uses that the commit changed
 
     @property
     def target(self) -> str:
@@ -232,6 +235,66 @@ def index_functions(source: str) -> list[FunctionDef]:
     return found
 
 
+def module_level_names(source: str, lines: set[int]) -> set[str]:
+    """Names bound by module-level (or class-level) statements that touch ``lines``.
+
+    A change to a constant, a table or a regex built at import runs only when the
+    module is imported, which no test's tracer sees; the functions that read those
+    names are where its effect shows.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if isinstance(node, ast.ClassDef):
+                visit(node.body)
+                continue
+            end = node.end_lineno or node.lineno
+            if not any(node.lineno <= ln <= end for ln in lines):
+                continue
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    names.add(sub.id)
+
+    visit(tree.body)
+    return names
+
+
+def _users(source: str, names: set[str], funcs: list[FunctionDef]) -> dict[str, list[str]]:
+    """Functions (by qualname) whose bodies read one of ``names``, with the names they read."""
+    if not names:
+        return {}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    by_line = {(f.def_line, f.name): f for f in funcs if "<locals>" not in f.qualname}
+    found: dict[str, list[str]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        func = by_line.get((node.lineno, node.name))
+        if func is None:
+            continue
+        used = sorted(
+            {
+                n.id if isinstance(n, ast.Name) else n.attr
+                for n in ast.walk(node)
+                if (isinstance(n, ast.Name) and n.id in names)
+                or (isinstance(n, ast.Attribute) and n.attr in names)
+            }
+        )
+        if used:
+            found[func.qualname] = used
+    return found
+
+
 def _outermost(funcs: list[FunctionDef], line: int) -> FunctionDef | None:
     """The outermost callable definition containing ``line`` (its locals belong to it)."""
     containing = [
@@ -330,6 +393,18 @@ def analyze(
                 for caller in _callers(opt_src, func.name, opt_funcs):
                     if caller.qualname in by_name:
                         add(by_name[caller.qualname], None)
+        # Module-level changes (constants, tables, regexes built at import): the functions
+        # that read the changed names are where the change takes effect.
+        in_funcs = {ln for ln in old_lines if _outermost(base_funcs, ln) is not None}
+        top_lines = set(old_lines) - in_funcs
+        top_new = {ln for ln in new_lines if _outermost(opt_funcs, ln) is None}
+        names = module_level_names(base_src, top_lines) | module_level_names(opt_src, top_new)
+        for qualname, used in _users(base_src, names, base_funcs).items():
+            func = by_name[qualname]
+            key = (path, qualname)
+            if key not in functions:
+                add(func, None)
+                functions[key].via = used
     for cf in functions.values():
         cf.changed_lines = sorted(set(cf.changed_lines))
     changed_lines = {p: sorted(set(lines)) for p, lines in changed_lines.items()}

@@ -38,6 +38,9 @@ class CandidateRejected(Exception):
     """A candidate leaves the pipeline at ``stage`` for ``reasons``."""
 
     def __init__(self, stage: str, reasons: list[str]) -> None:
+        reasons = [r for r in reasons if r and r.strip()] or [
+            f"rejected at {stage} with no reason given (a miner bug: please report it)"
+        ]
         super().__init__("; ".join(reasons))
         self.stage = stage
         self.reasons = reasons
@@ -81,7 +84,11 @@ def build_context(
     reached("generate")
     test_paths = find_test_paths(base_tree)
     runner = WorkloadRunner(
-        gen.python, {"base": base_tree, "opt": opt_tree}, changes.roots, gen.run_timeout_s
+        gen.python,
+        {"base": base_tree, "opt": opt_tree},
+        changes.roots,
+        gen.run_timeout_s,
+        rounds=gen.trial_rounds,
     )
 
     def probe() -> ProbeResult:
@@ -96,6 +103,7 @@ def build_context(
             timeout_s=gen.probe_timeout_s,
             pytest_args=files,
             max_arg_bytes=gen.max_arg_bytes,
+            fixtures_not_provided=gen.fixtures_not_provided,
         )
 
     return GenerationContext(

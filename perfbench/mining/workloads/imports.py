@@ -25,7 +25,6 @@ MESSAGE = re.compile(
 )
 REMOVED_TOP_IMPORT = re.compile(r"^-(?:import\s+\w|from\s+[\w.]+\s+import\s)", re.MULTILINE)
 MIN_BASE_SECONDS = 0.0005  # a cold import cheaper than this is not worth a workload
-MIN_TRIAL_SPEEDUP = 1.1
 NAMES_PER_RUN = 10
 
 TEMPLATE = '''"""A cold `import {module}`, then {k} of its public names picked by the seed.
@@ -109,8 +108,12 @@ class ImportsGenerator:
             reason, figures = ctx.runner.screen(source)
             if reason is None and figures["base_s"] < MIN_BASE_SECONDS:
                 reason = f"a cold import takes only {figures['base_s'] * 1e6:.0f} us at base"
-            if reason is None and figures["trial_speedup"] < MIN_TRIAL_SPEEDUP:
-                reason = f"no faster at opt in a trial run ({figures['trial_speedup']:.2f}x)"
+            wanted = ctx.config.imports_min_trial_speedup
+            if reason is None and figures["trial_speedup"] < wanted:
+                reason = (
+                    f"no faster at opt in {figures['trial_rounds']} trial runs each "
+                    f"({figures['trial_speedup']:.2f}x < {wanted:g}x, fastest against fastest)"
+                )
             if reason:
                 out.drops.append(Drop(self.name, module, reason))
                 continue
@@ -121,7 +124,7 @@ class ImportsGenerator:
                     generator=self.name,
                     description=f"a cold `import {module}` (everything it loads dropped first)",
                     apis=[f"import {module}"],
-                    details={"module": module, **figures},
+                    details={"module": module, "no_inputs": True, **figures},
                 )
             )
         return out

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import re
 import tempfile
@@ -55,6 +54,7 @@ class RecordedCall:
     mutates: bool
     unit: str | None
     literal: str | None = None  # repr((args, kwargs)) when it is a plain literal
+    reach: int = 0  # changed lines (of the diff, at base) this call ran
 
 
 @dataclass
@@ -99,16 +99,8 @@ class ProbeResult:
     def covering(self) -> list[UnitRecord]:
         """Units that passed and ran changed code; those calling most changed functions first."""
         units = [u for u in self.units.values() if u.passed and u.covers]
-        # Durations in factors of two: a rerun on a noisy machine picks the same tests.
-        return sorted(
-            units,
-            key=lambda u: (
-                -len(u.targets),
-                -u.lines,
-                -math.floor(math.log2(u.duration * 1e6 + 1)),
-                u.id,
-            ),
-        )
+        # No durations in the order: a rerun on a noisy machine must pick the same tests.
+        return sorted(units, key=lambda u: (-len(u.targets), -u.lines, u.id))
 
     def summary(self) -> str:
         passed = sum(u.passed for u in self.units.values())
@@ -178,7 +170,12 @@ def _child_env(scratch: Path) -> dict[str, str]:
 
 def _call(c: dict[str, Any]) -> RecordedCall:
     return RecordedCall(
-        c["blob"], int(c["bytes"]), bool(c["mutates"]), c.get("unit"), c.get("literal")
+        c["blob"],
+        int(c["bytes"]),
+        bool(c["mutates"]),
+        c.get("unit"),
+        c.get("literal"),
+        int(c.get("reach", 0)),
     )
 
 
@@ -194,6 +191,7 @@ def run_probe(
     bench_root: Path | None = None,
     bench_files: list[Path] | None = None,
     max_arg_bytes: int = 200_000,
+    fixtures_not_provided: list[str] | None = None,
 ) -> ProbeResult:
     """Run the child in ``tree`` and read back what it recorded."""
     tree = tree.resolve()
@@ -222,6 +220,7 @@ def run_probe(
             "targets": targets,
             "changed_lines": changed,
             "max_arg_bytes": max_arg_bytes,
+            "fixtures_not_provided": list(fixtures_not_provided or []),
             "budget_s": max(10.0, timeout_s - 30),
             "out": str(out),
             "pytest_args": pytest_args or [],

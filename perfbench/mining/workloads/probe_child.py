@@ -81,6 +81,7 @@ class Recorder:
         self.source = {}  # file -> whether it is library code (not tests)
         self.entry = None  # the outermost library call now running, if any
         self.entries = {}  # (file, first line) -> calls of it that reached a changed function
+        self.open_records = []  # records of kept calls still running (they collect changed lines)
 
     # --- units (tests or benchmarks) ---------------------------------------------------------
 
@@ -124,7 +125,10 @@ class Recorder:
         if event == "line":
             lines = self.changed.get(frame.f_code.co_filename)
             if lines and frame.f_lineno in lines and self.current is not None:
-                self.units[self.current]["_lines"].add((frame.f_code.co_filename, frame.f_lineno))
+                hit = (frame.f_code.co_filename, frame.f_lineno)
+                self.units[self.current]["_lines"].add(hit)
+                for record in self.open_records:  # the recorded calls now running reach it
+                    record["reach"].add(hit)
             pend = self.pending.get(id(frame))
             if pend is not None:
                 pend["raised"] = False
@@ -188,10 +192,14 @@ class Recorder:
         if digest in self.digests:
             stats["duplicate"] += 1
             return None, None
-        return {"blob": blob, "digest": digest, "unit": self.current}, (args, kwargs)
+        record = {"blob": blob, "digest": digest, "unit": self.current, "reach": set()}
+        self.open_records.append(record)
+        return record, (args, kwargs)
 
     def _finish(self, key, record, objects):
         """The JSON form of a kept call, noting whether the call changed its arguments."""
+        if record in self.open_records:
+            self.open_records.remove(record)
         slot = (key, record["unit"])
         self.kept_per_unit[slot] = self.kept_per_unit.get(slot, 0) + 1
         try:
@@ -205,6 +213,7 @@ class Recorder:
             "mutates": after != record["blob"],
             "unit": record["unit"],
             "literal": literal_text(pickle.loads(record["blob"])),
+            "reach": len(record["reach"]),  # changed lines this call ran
         }
 
     # --- entry points: the outermost library calls the tests make ------------------------------
@@ -274,6 +283,8 @@ class Recorder:
 
     def _end_entry(self):
         entry, self.entry = self.entry, None
+        if entry.get("record") is not None and entry["record"] in self.open_records:
+            self.open_records.remove(entry["record"])
         if not entry["hits"] or entry["key"] is None:
             return
         info = self.entries[entry["key"]]
@@ -310,6 +321,8 @@ class Recorder:
         rec = pend["record"]
         if rec is None:
             return
+        if rec in self.open_records:
+            self.open_records.remove(rec)
         if pend["raised"] and not pend["generator"]:
             self.stats[tid]["raised"] += 1
             return
@@ -322,6 +335,7 @@ class Recorder:
         sys.setprofile(self.profile)
 
     def uninstall(self):
+        self.open_records = []
         sys.setprofile(None)
         sys.settrace(None)
         threading.settrace(None)
@@ -405,7 +419,7 @@ def call_arguments(frame, code):
 # --- tests mode ------------------------------------------------------------------------------
 
 
-def _test_info(item, rootdir):
+def _test_info(item, rootdir, not_provided=()):
     """How a test could be called without pytest: its function, class and parameters."""
     import unittest
 
@@ -430,14 +444,21 @@ def _test_info(item, rootdir):
         for f in getattr(item, "fixturenames", [])
         if f not in params and f not in own and f != "request" and not f.startswith("_unittest_")
     ]
+    fixtures = own + autouse
+    missing = [f for f in fixtures if f in not_provided]
     if func is None or not callable(func):
         info["why"] = "not a function"
-    elif own:
-        info["why"] = "uses fixtures " + ", ".join(own[:4])
-    elif autouse:
-        info["why"] = "uses autouse fixtures " + ", ".join(autouse[:4])
+    elif missing:
+        info["why"] = "uses fixtures that only a running pytest test provides: " + ", ".join(
+            missing[:4]
+        )
     elif getattr(func, "__code__", None) is not None and func.__code__.co_flags & 0x80:
         info["why"] = "a coroutine"
+    elif fixtures:
+        # pytest itself sets the fixtures up (in the workload's setup), then the test is timed.
+        info["callable"] = True
+        info["pytest"] = True
+        info["fixtures"] = fixtures
     else:
         try:
             info["params"] = base64.b64encode(pickle.dumps(params, protocol=4)).decode("ascii")
@@ -451,12 +472,13 @@ def run_tests(cfg, rec):
     import pytest
 
     rootdir = cfg["tree"]
+    not_provided = frozenset(cfg.get("fixtures_not_provided", ()))
     deadline = time.monotonic() + float(cfg.get("budget_s", 600))
 
     class Plugin:
         @pytest.hookimpl(hookwrapper=True)
         def pytest_runtest_protocol(self, item, nextitem):
-            rec.start(item.nodeid, _test_info(item, rootdir))
+            rec.start(item.nodeid, _test_info(item, rootdir, not_provided))
             rec.install()  # only while a test runs: pytest's own start-up stays untraced
             try:
                 yield

@@ -145,8 +145,16 @@ CALLS = [
 
 
 def choose_calls(calls: list[RecordedCall], limit: int, max_bytes: int) -> list[RecordedCall]:
-    """The largest recorded calls (the most work per call), in their recorded order."""
-    ranked = sorted(range(len(calls)), key=lambda i: -calls[i].bytes)
+    """The calls that ran most of the changed lines, then the largest, in their recorded order.
+
+    Size alone picks the wrong inputs: for an ASCII fast path the largest recorded
+    inputs may all be non-ASCII, and the fast path never runs. What a call reached
+    of the diff (at base, under the probe's tracer) comes first; a call that reached
+    none of it is taken only when no call did.
+    """
+    reaching = [c for c in calls if c.reach]
+    calls = reaching or calls
+    ranked = sorted(range(len(calls)), key=lambda i: (-calls[i].reach, -calls[i].bytes))
     chosen: list[int] = []
     total = 0
     for i in ranked:
@@ -211,6 +219,13 @@ def _step_back(
     if trial.ok and trial.per_call_s >= target / 2:
         return Scaled(scale, trial.per_call_s, False)
     return None
+
+
+def snap_scale(scale: int, grid: int) -> int:
+    """``scale`` rounded to the nearest power of ``grid`` (in log space); 1 stays 1."""
+    if grid < 2 or scale <= 1:
+        return max(1, scale)
+    return int(grid ** round(math.log(scale, grid)))
 
 
 PRUNE_SUFFIX = """
@@ -344,6 +359,9 @@ class ReplayGenerator:
             if isinstance(scaled, str):
                 failures.append(f"{mode}: {scaled}")
                 continue
+            # On a grid (powers of ``scale_grid``): timing noise in the calibration must not
+            # change the workload's text from one run to the next.
+            scaled.scale = snap_scale(scaled.scale, ctx.config.scale_grid)
             source = make(scaled.scale)
             reason, figures = ctx.runner.screen(source)
             if reason:

@@ -84,8 +84,14 @@ class WorkloadRunner:
     """Runs workload sources against the exported base and opt trees."""
 
     def __init__(
-        self, python: str, trees: dict[str, Path], pythonpath: list[str], timeout_s: float = 120.0
+        self,
+        python: str,
+        trees: dict[str, Path],
+        pythonpath: list[str],
+        timeout_s: float = 120.0,
+        rounds: int = 3,
     ) -> None:
+        self.rounds = max(2, rounds)  # base runs twice at least: determinism is checked on them
         self.python = python
         self.trees = {k: v.resolve() for k, v in trees.items()}
         self.pythonpath = pythonpath
@@ -178,7 +184,11 @@ class WorkloadRunner:
         return bool(answer.get("equal")), str(answer.get("detail", ""))
 
     def screen(self, source: str) -> tuple[str | None, dict[str, Any]]:
-        """Run at base twice and at opt once: a reason to drop the workload (or None), and figures."""
+        """Run base and opt alternately, ``rounds`` times each: a reason to drop it (or None), figures.
+
+        The trial speedup compares the fastest run of each side, so one noisy trial
+        neither makes a workload look faster nor slower than it is.
+        """
         first = self.trial(source, "base")
         if not first.ok:
             return f"fails at base: {first.error}", {}
@@ -193,10 +203,35 @@ class WorkloadRunner:
         same, detail = self.equal(source, first.result, opt.result)
         if not same:
             return f"results differ between base and opt: {detail[:200]}", {}
-        base_s = min(first.per_call_s, second.per_call_s)
+        base_times = [first.per_call_s, second.per_call_s]
+        opt_times = [opt.per_call_s]
+        while len(opt_times) < self.rounds:
+            more = self.trial(source, "opt")
+            if not more.ok:
+                return f"fails at opt on a later run: {more.error}", {}
+            opt_times.append(more.per_call_s)
+            if len(base_times) < self.rounds:
+                again = self.trial(source, "base")
+                if not again.ok:
+                    return f"fails at base on a later run: {again.error}", {}
+                base_times.append(again.per_call_s)
+        base_s, opt_s = min(base_times), min(opt_times)
         figures = {
             "base_s": base_s,
-            "opt_s": opt.per_call_s,
-            "trial_speedup": round(base_s / max(opt.per_call_s, 1e-12), 3),
+            "opt_s": opt_s,
+            "trial_speedup": round(base_s / max(opt_s, 1e-12), 3),
+            "trial_rounds": len(opt_times),
         }
         return None, figures
+
+    def varies_with_seed(self, source: str, seeds: tuple[int, int] = (2, 3)) -> bool | None:
+        """Whether two seeds give different results at base (None: a run failed).
+
+        A workload whose result does not depend on the seed has fixed inputs: shown
+        to the agent at seed 0, it would be the same at the hidden seeds.
+        """
+        a = self.trial(source, "base", seeds[0], target_s=0.0)
+        b = self.trial(source, "base", seeds[1], target_s=0.0)
+        if not (a.ok and b.ok):
+            return None
+        return a.digest != b.digest

@@ -1,0 +1,191 @@
+"""Generation on failures seen on real repositories: module-level changes, fixtures, replay choice."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from gitrepo_factory import RepoBuilder
+
+from perfbench.mining.commits import ScanConfig, find_candidates
+from perfbench.mining.workloads import GENERATORS, GenConfig
+from perfbench.mining.workloads.context import build_context
+
+SLUG_V1 = '''"""Slugs."""
+
+import re
+
+_SEPARATORS = re.compile(r"(?:[^a-z0-9]|-)+")
+
+
+def slugify(text):
+    return _SEPARATORS.sub("-", text.lower()).strip("-")
+
+
+def unrelated(x):
+    return x + 1
+'''
+
+SLUG_V2 = SLUG_V1.replace('r"(?:[^a-z0-9]|-)+"', 'r"[^a-z0-9]+"')
+
+SLUG_TESTS = """from slugs.core import slugify, unrelated
+
+
+def test_slugify():
+    assert slugify("Hello,  World!") == "hello-world"
+
+
+def test_unrelated():
+    assert unrelated(1) == 2
+"""
+
+
+def _context(tmp_path: Path, files: dict, new: dict, message: str, **gen: object):
+    b = RepoBuilder(tmp_path / "repo")
+    b.commit("start", files)
+    b.commit(message, new)
+    cand = find_candidates(b.path, ScanConfig()).candidates[0]
+    settings = {"max_workloads": 2, "target_seconds": 0.005, "python": sys.executable, **gen}
+    config = GenConfig(**settings)
+    return build_context(b.path / ".git", "test/repo", cand, tmp_path / "work", config)
+
+
+def test_a_module_level_change_is_covered_by_the_tests_that_use_it(tmp_path):
+    """Only a module-level regex changes: the functions reading it are the targets, tests cover."""
+    ctx = _context(
+        tmp_path,
+        {"slugs/__init__.py": "", "slugs/core.py": SLUG_V1, "tests/test_core.py": SLUG_TESTS},
+        {"slugs/core.py": SLUG_V2},
+        "Speed up slugify: a simpler separator regex",
+    )
+    (cf,) = ctx.changes.functions
+    assert cf.api == "slugs.core.slugify" and cf.via == ["_SEPARATORS"]
+    covering = [u.id for u in ctx.probe().covering()]
+    assert covering == ["tests/test_core.py::test_slugify"]
+
+
+FIXTURE_TESTS = """import os
+
+import pytest
+
+from slugs.core import slugify
+
+
+@pytest.fixture
+def filepath(tmp_path):
+    path = tmp_path / "titles.txt"
+    path.write_text("Hello,  World!\\n" * 50)
+    return str(path)
+
+
+def test_slugify_file(filepath, benchmark):
+    with open(filepath) as fh:
+        lines = fh.read().splitlines()
+    result = benchmark(lambda: [slugify(t) for t in lines])
+    assert result[0] == "hello-world"
+
+
+def test_slugify_env(monkeypatch):
+    monkeypatch.setenv("X", "1")
+    assert slugify(os.environ["X"] + " a") == "1-a"
+"""
+
+CONFTEST = '''import pytest
+
+
+class Rounds:
+    """Like pytest-benchmark's fixture: calls the function many times (no good for timing)."""
+
+    def __call__(self, func):
+        for _ in range(20):
+            result = func()
+        return result
+
+
+try:
+    import pytest_benchmark  # noqa: F401  (its own fixture then)
+except ImportError:
+
+    @pytest.fixture
+    def benchmark():
+        return Rounds()
+'''
+
+
+def test_tests_with_fixtures_run_through_pytest_and_say_so(tmp_path):
+    """`filepath` and `benchmark` fixtures: set up by pytest, benchmark stood in for."""
+    ctx = _context(
+        tmp_path,
+        {
+            "slugs/__init__.py": "",
+            "slugs/core.py": SLUG_V1,
+            "tests/test_core.py": FIXTURE_TESTS,
+            "tests/conftest.py": CONFTEST,
+        },
+        {"slugs/core.py": SLUG_V2},
+        "Speed up slugify: a simpler separator regex",
+    )
+    result = GENERATORS["tests"]().generate(ctx)
+    (w,) = result.workloads
+    assert w.name == "test_slugify_file"
+    assert w.details["fixtures"][:2] == ["filepath", "benchmark"]  # then what they depend on
+    assert "Stand-ins replace: benchmark." in w.source
+    dropped = [str(d) for d in result.drops]
+    assert any("only a running pytest test provides: monkeypatch" in d for d in dropped), dropped
+
+
+HTML_V1 = '''"""Markup."""
+
+
+def render(text):
+    out = []
+    for line in text.split("\\n"):
+        if line.startswith("<"):
+            kept = ""
+            for ch in line:
+                kept = kept + ch
+            out.append(kept)
+        else:
+            out.append("<p>" + line + "</p>")
+    return "".join(out)
+'''
+
+HTML_V2 = HTML_V1.replace(
+    """            kept = ""
+            for ch in line:
+                kept = kept + ch
+            out.append(kept)""",
+    "            out.append(line)",
+)
+
+HTML_TESTS = (
+    "from mark.core import render\n\n"
+    + "".join(
+        f"\ndef test_plain_{i}():\n    assert render({('word ' * (300 + i) + chr(10)) * 3!r})\n"
+        for i in range(6)
+    )
+    + "\n\ndef test_raw():\n    assert render('<b>some bold text</b>') == '<b>some bold text</b>'\n"
+)
+
+
+def test_replay_chooses_the_inputs_that_reach_the_changed_lines(tmp_path):
+    """Large recorded inputs without raw HTML never run the changed raw-HTML code."""
+    ctx = _context(
+        tmp_path,
+        {"mark/__init__.py": "", "mark/core.py": HTML_V1, "tests/test_core.py": HTML_TESTS},
+        {"mark/core.py": HTML_V2},
+        "Speed up raw HTML handling in render",
+        max_calls=2,
+        target_seconds=0.002,
+    )
+    from perfbench.mining.workloads.probe import probe_id
+    from perfbench.mining.workloads.replay import choose_calls
+
+    recorded = ctx.probe().calls[probe_id("mark/core.py", "render")]
+    assert len(recorded) >= 3
+    chosen = choose_calls(recorded, 2, 400_000)
+    assert all(c.reach for c in chosen) and any("<b>" in (c.literal or "") for c in chosen)
+    result = GENERATORS["replay"]().generate(ctx)
+    w = next((w for w in result.workloads if w.details["function"] == "mark.core:render"), None)
+    assert w is not None, [str(d) for d in result.drops]
+    assert "<b>some bold text</b>" in w.source
