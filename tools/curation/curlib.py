@@ -194,3 +194,28 @@ def export_tree(repo: str, gd: Path, commit: str, trees: Path) -> Path:
 def parent_and_commit(gd: Path, commit: str) -> tuple[str, str]:
     opt = git(gd, "rev-parse", commit + "^{commit}").strip()
     return git(gd, "rev-parse", opt + "^").strip(), opt
+
+
+DEFAULT_TREES = ROOT / "runs" / "trees"
+
+
+def instance_trees(record: dict[str, Any], mirror: str | None, trees: Path) -> dict[str, Path]:
+    """The exported base and opt trees of an instance record, keyed ``base`` and ``opt``."""
+    gd = git_dir(record["repo"], mirror_template(mirror))
+    return {
+        "base": export_tree(record["repo"], gd, record["base_commit"], trees),
+        "opt": export_tree(record["repo"], gd, record["opt_commit"], trees),
+    }
+
+
+def tree_environ(record: dict[str, Any], tree: Path) -> dict[str, str]:
+    """The process environment the instance's code runs with in ``tree`` (its pythonpath, env_vars)."""
+    env = record.get("env") or {}
+    paths = [str(tree / p) for p in env.get("pythonpath", [])]
+    return {**os.environ, **env.get("env_vars", {}), "PYTHONPATH": os.pathsep.join(paths)}
+
+
+def load_instance(folder: Path) -> dict[str, Any]:
+    """An instance record from its folder (or from the instance.json path itself)."""
+    folder = Path(folder)
+    return read_json(folder if folder.suffix == ".json" else folder / "instance.json")

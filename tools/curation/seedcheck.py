@@ -1,30 +1,96 @@
-"""Check that run(setup(seed)) of every part-D workload is the same for the same seed and differs across seeds
-(working aid; uses the pre-screen trees under /tmp/pbD/trees and the Python 3.9 venv /tmp/pbD/venv39).
+"""Check every workload's seeds: the same seed gives the same result, seeds 1 and 2 different ones.
 
-    python seedcheck.py STAGED_OR_PROMOTED_INSTANCE_DIR [...]
+    python tools/curation/seedcheck.py STAGE/ID [...] --python VENV/bin/python [--mirror T] [--trees DIR]
+
+Hidden workloads run at seeds the agent never sees, so ``setup(seed)`` must draw its inputs from
+the seed alone (no ``hash()`` of strings, no clock) and a result must depend on them. Results are
+compared through the harness's serializer, as evaluation compares them; a result it can only
+encode as an opaque ``$object`` is reported, since evaluation could not check it. Runs in the
+expert's tree (``--variant base`` for base's). No timing.
 """
+
+from __future__ import annotations
+
+import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-CHILD = r'''
-import sys, importlib.util
-sys.path.insert(0, "/work/main/harness")
+import curlib
+
+CHILD = r"""
+import importlib.util, json, sys
+sys.path.insert(0, sys.argv[2])
 import serialize
 enc = lambda x: serialize.canonical(serialize.encode(x))
-spec = importlib.util.spec_from_file_location("w", sys.argv[1]); m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+spec = importlib.util.spec_from_file_location("workload", sys.argv[1])
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
 a, b, c = enc(m.run(m.setup(1))), enc(m.run(m.setup(1))), enc(m.run(m.setup(2)))
-print("same-seed-equal", a == b, "diff-seed-differ", a != c, "object-free", "$object" not in a)
-'''
-PY = os.environ.get("PY", "/tmp/pbD/venv39/bin/python")
-for d in map(Path, sys.argv[1:]):
-    inst = json.loads((d / "instance.json").read_text())
-    tree = Path("/tmp/pbD/trees") / inst["repo"].replace("/", "+") / inst["opt_commit"][:12]
-    pp = os.pathsep.join(str(tree / p) for p in inst["env"].get("pythonpath", []))
-    for w in inst["workloads"]:
-        r = subprocess.run([PY, "-W", "ignore", "-c", CHILD, str(d / w["path"])], capture_output=True, text=True,
-                           env={**os.environ, "PYTHONPATH": pp}, cwd="/tmp")
-        out = r.stdout.strip() or (r.stderr.strip().splitlines() or ["?"])[-1]
-        print(d.name, w["name"], out)
+print(json.dumps({"same_seed_equal": a == b, "seeds_differ": a != c, "object_free": "$object" not in a}))
+"""
+
+
+def check(record: dict, folder: Path, tree: Path, python: str) -> bool:
+    ok = True
+    for w in record["workloads"]:
+        proc = subprocess.run(
+            [
+                python,
+                "-W",
+                "ignore",
+                "-c",
+                CHILD,
+                str((folder / w["path"]).resolve()),
+                str(curlib.HARNESS),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tree,
+            env={**curlib.tree_environ(record, tree), "PYTHONHASHSEED": "random"},
+        )
+        if proc.returncode:
+            print(
+                f"{record['instance_id']} {w['name']}: ERROR {(proc.stderr.strip().splitlines() or ['?'])[-1]}"
+            )
+            ok = False
+            continue
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        good = all(res.values())
+        ok &= good
+        flags = " ".join(f"{k}={v}" for k, v in res.items())
+        print(f"{record['instance_id']} {w['name']}: {'ok' if good else 'FAIL'} {flags}")
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "instances", nargs="+", type=Path, help="instance folders (staged or in a dataset)"
+    )
+    ap.add_argument(
+        "--python", default=sys.executable, help="interpreter with the repository's deps"
+    )
+    ap.add_argument("--variant", choices=("base", "opt"), default="opt")
+    ap.add_argument("--mirror", help="mirror template [PERFBENCH_REPO_URL]")
+    ap.add_argument(
+        "--trees", type=Path, default=curlib.DEFAULT_TREES, help="where trees are exported"
+    )
+    args = ap.parse_args(argv)
+    ok = True
+    for folder in args.instances:
+        try:
+            record = curlib.load_instance(folder)
+            tree = curlib.instance_trees(record, args.mirror, args.trees)[args.variant]
+        except curlib.CurationError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        ok &= check(record, folder, tree, args.python)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,4 +1,4 @@
-import random, subprocess, json, sys
+import json, os, random, subprocess, sys
 rng = random.Random(4)
 pieces = ["{% if x %}", "{% endif %}", "{{ x }}", "{# c #}", " ", "  ", "\t", "\n", "a", "<b>", "{%- if x -%}", "{%+ if x %}", "{{- x -}}", "{% raw %}{{ r }}{% endraw %}", "    ", "{% for i in l %}", "{% endfor %}", "#", "%", "{", "}"]
 texts = []
@@ -18,7 +18,7 @@ print(json.dumps(out))
 '''
 outs = []
 for tree in sys.argv[1:3]:
-    r = subprocess.run(["/tmp/A/jv/bin/python", "-c", code], input=json.dumps(texts), capture_output=True, text=True, env={"PYTHONPATH": tree})
+    r = subprocess.run([os.environ.get("PYTHON", sys.executable), "-c", code], input=json.dumps(texts), capture_output=True, text=True, env={"PYTHONPATH": tree})
     if r.returncode: print(r.stderr[-1500:]); raise SystemExit
     outs.append(json.loads(r.stdout))
 allt = texts * 4
