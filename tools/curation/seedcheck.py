@@ -3,7 +3,8 @@
     python tools/curation/seedcheck.py STAGE/ID [...] --python VENV/bin/python [--mirror T] [--trees DIR]
 
 Hidden workloads run at seeds the agent never sees, so ``setup(seed)`` must draw its inputs from
-the seed alone (no ``hash()`` of strings, no clock) and a result must depend on them. Results are
+the seed alone (no order of a set of strings, no clock; each workload runs in two processes
+with different hash seeds) and a result must depend on them. Results are
 compared through the harness's serializer, as evaluation compares them; a result it can only
 encode as an opaque ``$object`` is reported, since evaluation could not check it. Runs in the
 expert's tree (``--variant base`` for base's). No timing.
@@ -20,7 +21,7 @@ from pathlib import Path
 import curlib
 
 CHILD = r"""
-import importlib.util, json, sys
+import hashlib, importlib.util, json, sys
 sys.path.insert(0, sys.argv[2])
 import serialize
 enc = lambda x: serialize.canonical(serialize.encode(x))
@@ -28,35 +29,38 @@ spec = importlib.util.spec_from_file_location("workload", sys.argv[1])
 m = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(m)
 a, b, c = enc(m.run(m.setup(1))), enc(m.run(m.setup(1))), enc(m.run(m.setup(2)))
-print(json.dumps({"same_seed_equal": a == b, "seeds_differ": a != c, "object_free": "$object" not in a}))
+print(json.dumps({"same_seed_equal": a == b, "seeds_differ": a != c, "object_free": "$object" not in a,
+                  "digest": hashlib.sha256(a.encode()).hexdigest()}))
 """
 
 
 def check(record: dict, folder: Path, tree: Path, python: str) -> bool:
     ok = True
     for w in record["workloads"]:
-        proc = subprocess.run(
-            [
-                python,
-                "-W",
-                "ignore",
-                "-c",
-                CHILD,
-                str((folder / w["path"]).resolve()),
-                str(curlib.HARNESS),
-            ],
-            capture_output=True,
-            text=True,
-            cwd=tree,
-            env={**curlib.tree_environ(record, tree), "PYTHONHASHSEED": "random"},
-        )
-        if proc.returncode:
+        cmd = [
+            python,
+            "-W",
+            "ignore",
+            "-c",
+            CHILD,
+            str((folder / w["path"]).resolve()),
+            str(curlib.HARNESS),
+        ]
+        runs = []
+        # Two processes with different string-hash seeds: setup(seed) must not depend on hash().
+        for hash_seed in ("1", "2"):
+            env = {**curlib.tree_environ(record, tree), "PYTHONHASHSEED": hash_seed}
+            runs.append(subprocess.run(cmd, capture_output=True, text=True, cwd=tree, env=env))
+        failed = next((r for r in runs if r.returncode), None)
+        if failed is not None:
             print(
-                f"{record['instance_id']} {w['name']}: ERROR {(proc.stderr.strip().splitlines() or ['?'])[-1]}"
+                f"{record['instance_id']} {w['name']}: ERROR {(failed.stderr.strip().splitlines() or ['?'])[-1]}"
             )
             ok = False
             continue
-        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        first, second = (json.loads(r.stdout.strip().splitlines()[-1]) for r in runs)
+        res = {k: v for k, v in first.items() if k != "digest"}
+        res["hash_seed_free"] = first["digest"] == second["digest"]
         good = all(res.values())
         ok &= good
         flags = " ".join(f"{k}={v}" for k, v in res.items())
