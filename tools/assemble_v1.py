@@ -1,4 +1,7 @@
-"""Assemble instances/v1: dataset.json, README.md (summary tables) and REJECTED.md from the curation notes."""
+"""Assemble instances/v1: dataset.json and README.md (summary tables) from the instance records.
+
+`instances/v1/REJECTED.md` is edited by hand: it is the one list of commits considered and dropped.
+"""
 
 from __future__ import annotations
 
@@ -90,12 +93,6 @@ def main() -> None:
         "",
     ]
     (DS / "README.md").write_text("\n".join(lines))
-    parts = [p for p in sorted((ROOT / "tools" / "curation").glob("part*/REJECTED.md"))]
-    text = ["# Commits considered and rejected for v1", ""]
-    for p in parts:
-        body = p.read_text().strip().splitlines()
-        text += [ln for ln in body if not ln.startswith("# ")] + [""]
-    (DS / "REJECTED.md").write_text("\n".join(text))
     update_readme(by_repo, len(rows))
     print(f"{len(rows)} instances, {len(by_repo)} repositories")
 
