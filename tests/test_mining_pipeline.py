@@ -319,19 +319,21 @@ def test_real_speedups_become_validated_instances(mined):
         assert subject not in text and "set()" not in text and "counts.get" not in text
     dedupe = ds.get(f"local__minilib-{h.sha['dedupe-fast'][:7]}")
     generators = {m["generator"] for m in dedupe.metadata["mined"]["workloads"].values()}
-    assert generators == {"replay", "tests", "asv"}  # each generator found a holding workload
+    # Replayed calls and the asv benchmark vary with the seed and hold; a test's fixed inputs
+    # could only be the visible workload, and a test too small to show the speedup is dropped
+    # in its trial runs, with that reason.
+    assert {"replay", "asv"} <= generators, outcomes["dedupe-fast"].drops
+    if "tests" not in generators:
+        assert any(d.startswith("tests: ") for d in outcomes["dedupe-fast"].drops)
 
 
 def test_rejected_candidates_say_why(mined):
     h, _, _, first, second, _ = mined
     mean = _by_label(h, first)["mean-fast-path"]
-    assert mean.status == "rejected" and mean.stage == "validate"
-    assert all("under 1.2x" in r and "lower bound" in r for r in mean.reasons), mean.reasons
-    # each says whether more blocks could help: noise, or a gain that is too small
-    assert all(
-        "blocks would clear it" in r or "estimate itself is not above it" in r for r in mean.reasons
-    )
-    assert any(r.startswith("replay_mean (replay): expert speedup") for r in mean.reasons)
+    # A fast path that the workloads never take: no faster in trial runs, so never measured.
+    assert mean.status == "rejected" and mean.stage == "trial", (mean.stage, mean.reasons)
+    assert all("trial runs" in r and "< 1.05x" in r for r in mean.reasons), mean.reasons
+    assert any(d.startswith("replay: replay_mean: trial runs") for d in mean.drops), mean.drops
     percentile = _by_label(h, second)["percentile-fast"]
     assert percentile.status == "rejected" and percentile.stage == "generate"
     assert percentile.reasons[0] == "no workload could be generated"
@@ -436,8 +438,10 @@ def test_interrupted_validation_resumes_without_regenerating(tmp_path, monkeypat
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pipeline, "validate_instance", interrupted)
+    # A real speedup (trial runs drop a candidate that is not faster before validation).
+    options = dict(commits=[h.sha["dedupe-fast"]], generators=["replay"])
     with pytest.raises(KeyboardInterrupt):
-        mine(h.path, out, quick_options_small(tmp_path, max_candidates=1, generators=["replay"]))
+        mine(h.path, out, quick_options_small(tmp_path, **options))
     state = (out / STATE_DIR / STATE_FILE).read_text()
     assert '"stage": "generated"' in state and '"stage": "done"' not in state
 
@@ -467,11 +471,9 @@ def test_interrupted_validation_resumes_without_regenerating(tmp_path, monkeypat
 
     monkeypatch.setattr(pipeline, "build_context", no_generation)
     monkeypatch.setattr(pipeline, "validate_instance", holds)
-    report = mine(
-        h.path, out, quick_options_small(tmp_path, max_candidates=1, generators=["replay"])
-    )
+    report = mine(h.path, out, quick_options_small(tmp_path, **options))
     (outcome,) = report.outcomes
     assert outcome.status == "instance", outcome.reasons
     inst = load_dataset(out).get(outcome.instance_id)
-    assert {w.name for w in inst.workloads} == {"replay_mean", "replay_mean_visible"}
+    assert {w.name for w in inst.workloads} == {"replay_dedupe", "replay_dedupe_visible"}
     assert inst.validation["speedup"]["low"] == 2.5

@@ -115,7 +115,10 @@ MUTATES = {mutates}  # the calls change their arguments, so each run starts from
 
 def setup(seed=0):
     rng = random.Random(seed)
-    scale = max(1, round(BASE_SCALE * rng.uniform(0.75, 1.5)))
+    # Between 1x and 2x the calibrated size (at least 2x the recorded inputs), so that every
+    # seed has inputs of its own: with a scale of 1, a hidden seed would replay the visible inputs.
+    low = max(BASE_SCALE, 2)
+    scale = rng.randint(low, 2 * low)
     calls = []
     for args, kwargs in CALLS:
         args = tuple(args[:GROW_FROM]) + tuple(_grow(a, scale, MODE) for a in args[GROW_FROM:])
