@@ -19,12 +19,13 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .. import repos
 from ..errors import BuildError
+from ..pythons import suite_for_python
 from ..records import Instance
 from . import ca, history
 from .engine import LABEL, LABELS
@@ -125,15 +126,16 @@ class ImageBuilder:
 
     # ---- layers -------------------------------------------------------------
 
-    def base(self, log_dir: Path) -> LayerResult:
+    def base(self, log_dir: Path, python: str = "") -> LayerResult:
+        """The OS layer; without a ``--base-image``, the Debian suite whose Python is ``python``."""
         t0 = time.monotonic()
         from_image = self.settings.base_image or os.environ.get(BASE_IMAGE_ENV) or ""
         rootfs_cached = True
         if from_image:
             from_id = image_id(self.client, from_image) or from_image
         else:
-            self.stage("base image: root filesystem")
-            spec = self.settings.rootfs
+            spec = replace(self.settings.rootfs, suite=suite_for_python(python))
+            self.stage(f"base image: {spec.suite} root filesystem")
             rootfs = self._guard(
                 "rootfs",
                 spec.tag,
@@ -141,7 +143,7 @@ class ImageBuilder:
                     self.client,
                     spec,
                     self.settings.cache_dir,
-                    log_dir / "build-rootfs.log",
+                    log_dir / f"build-rootfs-{spec.suite}.log",
                     rebuild=self.settings.rebuild and spec.tag not in _MADE,
                 ),
             )
@@ -160,7 +162,7 @@ class ImageBuilder:
     def env(
         self, instance: Instance, log_dir: Path, base: LayerResult | None = None
     ) -> LayerResult:
-        base = base or self.base(log_dir)
+        base = base or self.base(log_dir, instance.env.python)
         tag = self.env_tag(instance, base.image_id)
 
         def fill(ctx: Path) -> None:
@@ -222,7 +224,7 @@ class ImageBuilder:
     def all_layers(
         self, instance: Instance, mirror: Path, log_dir: Path, agent: bool = False
     ) -> list[LayerResult]:
-        base = self.base(log_dir)
+        base = self.base(log_dir, instance.env.python)
         env = self.env(instance, log_dir, base)
         top = (self.agent if agent else self.instance)(instance, mirror, log_dir, env)
         return [base, env, top]

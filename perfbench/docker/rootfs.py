@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BackendUnavailable, BuildError
+from ..pythons import DEFAULT_SUITE
 from .engine import LABEL
 from .locks import file_lock
 
@@ -67,7 +68,7 @@ _IMPORT_CHANGES = (
 class RootfsSpec:
     """What goes into the root filesystem; its digest names the tarball and the image tag."""
 
-    suite: str = "bookworm"
+    suite: str = DEFAULT_SUITE
     mirror: str = ""
     packages: tuple[str, ...] = BASE_PACKAGES
     variant: str = "minbase"

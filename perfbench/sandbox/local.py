@@ -39,6 +39,7 @@ from typing import Any
 
 from .. import repos
 from ..errors import BuildError, HarnessError
+from ..pythons import docker_pythons
 from ..records import Instance
 from .base import BASE, CANDIDATE, EXPERT, Backend, Limits, ProcResult, VariantBuild
 from .limits import PidsCgroup, preexec
@@ -70,8 +71,11 @@ def find_interpreter(version: str) -> str:
     for found in candidates:
         if found and os.path.exists(found) and _version_of(found) == version:
             return found
-    raise BuildError(
-        f"python {version} is not installed here (the instance's env.python asks for it)"
+    raise HarnessError(
+        f"the instance needs Python {version}, which this machine lacks: install it "
+        f"(pyenv install {version}, or uv python install {version}) or use --backend docker, "
+        "whose images offer Python " + ", ".join(docker_pythons()),
+        fix="install that Python or pass --backend docker, then rerun the same command",
     )
 
 
