@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .records import Instance
+from .records import EnvSpec, Instance, _Reader
 
 log = logging.getLogger(__name__)
 
 DATASET_FILE = "dataset.json"
 INSTANCE_FILE = "instance.json"
+REPOSITORIES_KEY = "repositories"  # dataset.json: settings shared by a repository's instances
 PUBLISHED_FILE = (
     "perfbench.json"  # sidecar of a published dataset (perfbench publish); holds no seed
 )
@@ -149,13 +150,74 @@ def _read_jsonl(path: Path) -> list[tuple[int, Any]]:
     return records
 
 
+def merge_settings(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` on top of ``defaults``: objects merge key by key, ``null`` removes a key,
+    anything else (strings, numbers, lists) replaces."""
+    out = dict(defaults)
+    for key, value in overrides.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_settings(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+# What a repository's settings in dataset.json may give its instances.
+REPOSITORY_FIELDS = ("env", "test_paths", "test_command")
+
+
+def repository_settings(meta: dict[str, Any], source: Path) -> dict[str, dict[str, Any]]:
+    """``repositories`` of dataset.json: per owner/name, the env and test options that its
+    instances inherit, checked here so that a typo names the dataset file, not an instance."""
+    settings = meta.get(REPOSITORIES_KEY, {})
+    if not isinstance(settings, dict):
+        raise InputError(
+            "expected an object of owner/name -> settings", source=source, field=REPOSITORIES_KEY
+        )
+    for repo, spec in settings.items():
+        where = f"{REPOSITORIES_KEY}.{repo}"
+        if not isinstance(spec, dict):
+            raise InputError("expected an object", source=source, field=where)
+        unknown = sorted(set(spec) - set(REPOSITORY_FIELDS))
+        if unknown:
+            raise InputError(
+                f"unknown field {unknown[0]!r} (a repository gives {', '.join(REPOSITORY_FIELDS)})",
+                source=source,
+                field=where,
+            )
+        if "env" in spec:
+            EnvSpec.from_dict(
+                _Reader(spec["env"], source=str(source), line=None, prefix=f"{where}.env.")
+            )
+    return settings
+
+
+def inherit(record: Any, settings: dict[str, dict[str, Any]]) -> Any:
+    """An instance record with its repository's settings under it: the instance's own ``env``
+    overrides field by field (``env_vars`` key by key, ``null`` removes), its test options
+    replace the repository's."""
+    if not isinstance(record, dict) or record.get("repo") not in settings:
+        return record
+    spec = settings[record["repo"]]
+    out = dict(record)
+    if "env" in spec:
+        out["env"] = merge_settings(spec["env"], record.get("env") or {})
+    for name in ("test_paths", "test_command"):
+        if name in spec and name not in record:
+            out[name] = spec[name]
+    return out
+
+
 def _load_folder(root: Path) -> Dataset:
     meta = _read_json(root / DATASET_FILE) if (root / DATASET_FILE).exists() else {}
     if not isinstance(meta, dict):
         raise InputError("expected a JSON object", source=root / DATASET_FILE)
+    settings = repository_settings(meta, root / DATASET_FILE)
     instances = []
     for inst_file in sorted(root.glob(f"*/{INSTANCE_FILE}")):
-        record = _read_json(inst_file)
+        record = inherit(_read_json(inst_file), settings)
         instances.append(Instance.from_dict(record, source=inst_file, base_dir=inst_file.parent))
     if not instances:
         raise InputError(f"{root}: dataset folder holds no */{INSTANCE_FILE}")
@@ -205,16 +267,20 @@ def _from_records(
     root: Path,
     meta: dict[str, Any] | None = None,
 ) -> Dataset:
-    instances = [
-        Instance.from_dict(_decode_row(rec), source=source, line=line, base_dir=root)
-        for line, rec in records
-    ]
     meta = dict(meta or {})
+    meta_source = source
     if not meta:
         for sidecar in (root / DATASET_FILE, root / PUBLISHED_FILE):
             if sidecar.is_file():
-                meta = _read_json(sidecar)
+                meta, meta_source = _read_json(sidecar), sidecar
                 break
+    settings = repository_settings(meta, meta_source)
+    instances = [
+        Instance.from_dict(
+            inherit(_decode_row(rec), settings), source=source, line=line, base_dir=root
+        )
+        for line, rec in records
+    ]
     return _dataset_from_meta(meta, instances, default_name=name, root=root)
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from gitrepo_factory import RepoBuilder
+
+from perfbench.datasets import load_dataset
+from perfbench.records import EnvSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools" / "curation"))
@@ -88,14 +92,15 @@ def test_render_merges_env_and_appends_the_visible_workload(tmp_path: Path):
     assert record["instance_id"] == iid
     assert record["base_commit"] == base  # the parent of the expert commit
     assert record["opt_commit"] == opt
-    # repo.json's env under the spec's overrides: scalars replace, None removes, dicts merge.
-    assert record["env"] == {
-        "python": "3.9",
-        "install": [],
-        "pythonpath": ["."],
-        "env_vars": {"A": "1", "B": "2"},
-    }
-    assert record["test_paths"] == ["widgets/tests"]  # from repo.json
+    # The record keeps the spec's own overrides; repo.json goes once into the stage's
+    # `repositories`, and loading puts it under: scalars replace, None removes, dicts merge.
+    assert record["env"] == {"python": "3.9", "pip_packages": None, "env_vars": {"B": "2"}}
+    assert "test_paths" not in record
+    loaded = load_dataset(stage).get(iid)
+    assert asdict(loaded.env) == asdict(
+        EnvSpec(python="3.9", pythonpath=["."], env_vars={"A": "1", "B": "2"})
+    )
+    assert loaded.test_paths == ["widgets/tests"]  # from repo.json
     assert record["problem_statement"].startswith(
         "`widgets.total` is slow on long lists.\n\nThe workload"
     )
@@ -149,7 +154,7 @@ def test_rerender_keeps_validation_and_promote_needs_a_valid_one(tmp_path: Path,
     repos = spec_path.parents[2]
     assert mkinst.main(["check", "--repos", str(repos), *common]) == 0
     drifted = json.loads((dataset / iid / "instance.json").read_text())
-    drifted["env"]["python"] = "3.12"
+    drifted["env"]["python"] = "3.12"  # an override edited by hand
     (dataset / iid / "instance.json").write_text(json.dumps(drifted))
     assert mkinst.main(["check", "--repos", str(repos), *common]) == 1
 

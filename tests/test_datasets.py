@@ -71,3 +71,63 @@ def test_not_found_and_bad_type(tmp_path):
     (tmp_path / "x.csv").write_text("a,b\n")
     with pytest.raises(InputError, match="unsupported"):
         load_dataset(tmp_path / "x.csv")
+
+
+def _repository_dataset(tmp_path, repositories, env=None, **fields):
+    import minidata
+
+    ds, rec = minidata.make_dataset(tmp_path)
+    meta = json.loads((ds / "dataset.json").read_text())
+    meta["repositories"] = repositories
+    (ds / "dataset.json").write_text(json.dumps(meta))
+    inst_file = ds / rec["instance_id"] / "instance.json"
+    record = json.loads(inst_file.read_text())
+    record.pop("env")
+    if env is not None:
+        record["env"] = env
+    record.update(fields)
+    inst_file.write_text(json.dumps(record))
+    return ds, rec["instance_id"]
+
+
+def test_instances_inherit_their_repository_settings(tmp_path):
+    """One spec per repository in dataset.json; an instance overrides field by field."""
+    shared = {
+        "env": {
+            "python": "3.9",
+            "pip_packages": ["pytest"],
+            "pythonpath": ["src"],
+            "env_vars": {"A": "1", "B": "2"},
+        },
+        "test_paths": ["tests/unit"],
+    }
+    ds, iid = _repository_dataset(
+        tmp_path / "a",
+        {"test/mini": shared},
+        env={"python": "3.11", "pip_packages": None, "env_vars": {"B": "3", "C": "4"}},
+    )
+    inst = load_dataset(ds).get(iid)
+    assert inst.env.python == "3.11"  # replaced
+    assert inst.env.pip_packages == []  # removed by null
+    assert inst.env.pythonpath == ["src"]  # inherited
+    assert inst.env.env_vars == {"A": "1", "B": "3", "C": "4"}  # merged key by key
+    assert inst.test_paths == ["tests/unit"]
+    # Without overrides the instance is its repository's spec.
+    ds, iid = _repository_dataset(tmp_path / "b", {"test/mini": shared}, test_paths=["t"])
+    inst = load_dataset(ds).get(iid)
+    assert inst.env.python == "3.9" and inst.env.pip_packages == ["pytest"]
+    assert inst.test_paths == ["t"]
+
+
+def test_bad_repository_settings_name_the_dataset_file_and_field(tmp_path):
+    ds, _ = _repository_dataset(
+        tmp_path / "a", {"test/mini": {"env": {"python": "3.9", "install": "pip install ."}}}
+    )
+    with pytest.raises(InputError) as err:
+        load_dataset(ds)
+    assert "dataset.json" in str(err.value) and "repositories.test/mini.env.install" in str(
+        err.value
+    )
+    ds, _ = _repository_dataset(tmp_path / "b", {"test/mini": {"envv": {}}})
+    with pytest.raises(InputError, match="unknown field 'envv'"):
+        load_dataset(ds)

@@ -10,6 +10,8 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
+from perfbench.datasets import REPOSITORY_FIELDS
+
 ROOT = Path(__file__).resolve().parent.parent
 DS = ROOT / "instances" / "v1"
 
@@ -28,6 +30,14 @@ def main() -> None:
             "repos": {},
         }
     )
+    # Each repository's settings once, from its curation repo.json; instances keep overrides.
+    meta["repositories"] = {
+        repo["repo"]: {k: repo[k] for k in REPOSITORY_FIELDS if k in repo}
+        for repo in (
+            json.loads(p.read_text())
+            for p in sorted((ROOT / "tools" / "curation" / "repos").glob("*/repo.json"))
+        )
+    }
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     rows = []
     for f in sorted(DS.glob("*/instance.json")):

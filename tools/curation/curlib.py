@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from perfbench.datasets import REPOSITORY_FIELDS, merge_settings
+
 CURATION = Path(__file__).resolve().parent
 ROOT = CURATION.parents[1]
 REPOS = CURATION / "repos"
@@ -41,20 +43,6 @@ def folder_name(repo: str) -> str:
     if not sep or not owner or not name or "/" in name:
         raise CurationError(f"repository {repo!r} is not owner/name")
     return f"{owner}__{name}"
-
-
-def merge(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """``overrides`` on top of ``defaults``: dicts merge key by key, ``None`` removes a key,
-    anything else (scalars, lists) replaces."""
-    out = dict(defaults)
-    for key, value in overrides.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -93,6 +81,7 @@ class Spec:
 
     path: Path
     data: dict[str, Any]
+    overrides: dict[str, Any]  # what the spec itself sets of env / test options
 
     @property
     def repo(self) -> str:
@@ -126,12 +115,18 @@ def load_spec(path: Path) -> Spec:
     if len(visible) != 1:
         raise CurationError(f"{path}: field 'workloads' needs exactly one visible workload")
     data = dict(raw)
-    data["env"] = merge(repo.get("env", {}), raw.get("env", {}))
+    data["env"] = merge_settings(repo.get("env", {}), raw.get("env", {}))
     for key in ("test_paths", "test_command"):
         if key not in raw and key in repo:
             data[key] = repo[key]
     data.setdefault("test_paths", DEFAULT_TEST_PATHS)
-    return Spec(path, data)
+    overrides = {k: raw[k] for k in REPOSITORY_FIELDS if raw.get(k) not in (None, {})}
+    return Spec(path, data, overrides)
+
+
+def repository_settings(repo: dict[str, Any]) -> dict[str, Any]:
+    """What ``repo.json`` gives the dataset's ``repositories`` entry of its repository."""
+    return {k: repo[k] for k in REPOSITORY_FIELDS if k in repo}
 
 
 def all_specs(root: Path = REPOS, kinds: tuple[str, ...] = ("instances", "rejected")) -> list[Path]:

@@ -92,13 +92,13 @@ def render(spec: Spec, gd: Path, workloads: Path) -> dict[str, Any]:
             }
             for w in s["workloads"]
         ],
-        "env": s["env"],
+        # Only the spec's own overrides: the repository's settings live once, in the
+        # dataset's `repositories` (written from repo.json), and the loader puts them under.
+        **spec.overrides,
         "guard_tests": s["guard_tests"],
-        "test_paths": s["test_paths"],
     }
-    for key in ("test_command", "grading"):
-        if key in s:
-            data[key] = s[key]
+    if "grading" in s:
+        data["grading"] = s["grading"]
     data["metadata"] = {
         "api": s["api"],
         "kind": s["kind"],
@@ -127,7 +127,7 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def ensure_stage(stage: Path, dataset: Path, repo: str, gd: Path) -> None:
+def ensure_stage(stage: Path, dataset: Path, repo: str, gd: Path, settings: dict[str, Any]) -> None:
     """The stage's dataset.json: the release seed of ``dataset`` and the mirror of ``repo``."""
     stage.mkdir(parents=True, exist_ok=True)
     path = stage / "dataset.json"
@@ -139,6 +139,7 @@ def ensure_stage(stage: Path, dataset: Path, repo: str, gd: Path) -> None:
         meta = {"name": f"stage-of-{release.get('name', dataset.name)}", **meta}
         meta["eval_seed"] = release["eval_seed"]
     meta.setdefault("repos", {})[repo] = str(gd.resolve())
+    meta.setdefault("repositories", {})[repo] = settings
     write_json(path, meta)
 
 
@@ -160,7 +161,8 @@ def cmd_render(args: argparse.Namespace) -> None:
         old = curlib.read_json(path) if path.exists() else {}
         if old.get("validation") and old.get("base_commit") == data["base_commit"]:
             data["validation"] = old["validation"]
-        ensure_stage(args.stage, args.dataset, spec.repo, gd)
+        repo_settings = curlib.repository_settings(curlib.load_repo(spec.path.resolve().parents[1]))
+        ensure_stage(args.stage, args.dataset, spec.repo, gd, repo_settings)
         write_json(path, data)
         pl = data["metadata"]["patch_lines"]
         log.info(
@@ -194,6 +196,13 @@ def promote(iid: str, stage: Path, dataset: Path, force: bool) -> None:
     if dest.exists():
         shutil.rmtree(dest)
     tmp.rename(dest)
+    # The instance holds only overrides: its repository's settings go with it.
+    stage_meta = curlib.read_json(stage / "dataset.json")
+    settings = stage_meta.get("repositories", {}).get(record["repo"])
+    if settings is not None:
+        meta = curlib.read_json(dataset / "dataset.json")
+        meta.setdefault("repositories", {})[record["repo"]] = settings
+        write_json(dataset / "dataset.json", meta)
     s = v.get("speedup", {})
     log.info("promoted %s: %s [%s, %s]", iid, s.get("estimate"), s.get("low"), s.get("high"))
 
@@ -241,6 +250,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         for d in diffs:
             print(f"{iid}: {d}")
         bad += bool(diffs)
+    # The repositories' settings: written once into dataset.json, from repo.json.
+    meta = curlib.read_json(args.dataset / "dataset.json")
+    stored_settings = meta.get("repositories", {})
+    for repo_json in sorted(args.repos.glob("*/repo.json")):
+        repo = curlib.load_repo(repo_json.parent)
+        want = curlib.repository_settings(repo)
+        if stored_settings.get(repo["repo"]) != want:
+            print(f"{repo_json}: differs from repositories[{repo['repo']!r}] of the dataset")
+            bad += 1
     for folder in sorted(args.dataset.glob("*/instance.json")):
         if folder.parent.name not in seen:
             print(f"{folder.parent.name}: in {args.dataset} without a spec under {args.repos}")
