@@ -31,7 +31,8 @@ MIRROR_ENV = "PERFBENCH_DEBIAN_MIRROR"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 ROOTFS_REPOSITORY = "perfbench/rootfs"
 # What every variant build needs: Python with venv, pip and headers, a C toolchain,
-# git and patch (applying candidates), util-linux (setpriv), pytest for guard tests.
+# git and patch (applying candidates), util-linux (setpriv), pytest for guard tests, ccache
+# (a candidate's build compiles only the sources it changed: see dockerfiles/pbbuild.py).
 BASE_PACKAGES = (
     "python3",
     "python3-venv",
@@ -43,6 +44,7 @@ BASE_PACKAGES = (
     "ca-certificates",
     "patch",
     "util-linux",
+    "ccache",
 )
 _EXCLUDES = (
     "./proc/*",
