@@ -51,6 +51,9 @@ def build_env(spec):
         step(["rm", "-rf", "/var/lib/apt/lists"])
     if spec.get("pip_packages"):
         step([sys.executable, "-m", "venv", "/tmp/pbwheel"])
+        # An sdist without pyproject.toml (old pins such as markupsafe==2.0.1 on a newer
+        # Python) is built by `setup.py bdist_wheel`, which needs `wheel` beside pip.
+        step(["/tmp/pbwheel/bin/python", "-m", "pip", "install", "-q", "wheel"])
         step(
             [
                 "/tmp/pbwheel/bin/python",
