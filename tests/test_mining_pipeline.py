@@ -477,3 +477,26 @@ def test_interrupted_validation_resumes_without_regenerating(tmp_path, monkeypat
     inst = load_dataset(out).get(outcome.instance_id)
     assert {w.name for w in inst.workloads} == {"replay_dedupe", "replay_dedupe_visible"}
     assert inst.validation["speedup"]["low"] == 2.5
+
+
+def test_mine_tables_fit_80_columns(tmp_path):
+    """A dry run's candidate and rejection tables, one line per commit at 80 columns."""
+    import io
+
+    from rich.console import Console
+
+    from perfbench.commands.mine import candidates_table, rejections_table
+
+    h = build_minilib(tmp_path / "minilib")
+    report = mine(h.path, tmp_path / "out", quick_options(tmp_path, dry_run=True))
+    for width in (80, 200):
+        for table, rows in (
+            (candidates_table(report, width), report.scan.candidates),
+            (rejections_table(report, width), report.scan.rejections),
+        ):
+            buf = io.StringIO()
+            Console(width=width, file=buf, force_terminal=True, color_system=None).print(table)
+            lines = buf.getvalue().splitlines()
+            assert all(len(line) <= width for line in lines), "\n".join(lines)
+            for row in rows:
+                assert sum(row.sha[:7] in line for line in lines) == 1, (row.sha, lines)

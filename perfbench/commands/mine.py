@@ -16,7 +16,7 @@ from ..llm import LLMSettings
 from ..mining.commits import Candidate, ScanConfig, ScanResult
 from ..mining.pipeline import CandidateOutcome, MineEvents, MineOptions, MineReport, mine
 from ..mining.workloads import DEFAULT_GENERATORS, GENERATORS, GenConfig
-from ..tables import make_progress
+from ..tables import LOG_WIDTH, Col, fitted_table, make_progress
 from ..validate import DEFAULT_THRESHOLD
 from .common import build_config, check_run_id, measurement_options
 
@@ -79,74 +79,87 @@ def _speedup(sp: dict[str, Any] | None) -> str:
     return f"{sp['estimate']:.2f}x [{sp['low']:.2f}, {sp['high']:.2f}]"
 
 
-def candidates_table(report: MineReport) -> Table:
+def candidates_table(report: MineReport, width: int = LOG_WIDTH) -> Table:
     scan = report.scan
-    table = Table(
-        title=f"{len(scan.candidates)} candidates among {scan.scanned} commits of "
-        f"{report.repo_name} ({scan.seconds:.2f}s)",
-        title_justify="left",
+    cs = scan.candidates
+    title = (
+        f"{len(cs)} candidates among {scan.scanned} commits of "
+        f"{report.repo_name} ({scan.seconds:.2f}s)"
     )
-    for col in ("#", "commit", "date", "score", "subject", "why"):
-        table.add_column(col, overflow="fold")
-    for i, c in enumerate(scan.candidates, start=1):
-        table.add_row(
-            str(i),
-            c.sha[:7],
-            c.commit.author_date[:10],
-            f"{c.score:.2f}",
-            escape(c.commit.subject[:70]),
-            escape("; ".join(c.reasons_for)),
-        )
-    return table
+    number = Col("#", [str(i) for i in range(1, len(cs) + 1)], justify="right")
+    commit = Col("commit", [c.sha[:7] for c in cs])
+    date = Col("date", [c.commit.author_date[:10] for c in cs])
+    score = Col("score", [f"{c.score:.2f}" for c in cs], justify="right")
+    subject = [escape(c.commit.subject[:70]) for c in cs]
+    why = [escape("; ".join(c.reasons_for)) for c in cs]
+    layouts = [
+        [number, commit, date, score, Col("subject", subject), Col("why", why, elastic=True)],
+        [number, commit, score, Col("subject", subject, elastic=True)],
+    ]
+    return fitted_table(title, layouts, width)
 
 
-def rejections_table(report: MineReport) -> Table:
+def rejections_table(report: MineReport, width: int = LOG_WIDTH) -> Table:
     counts = ", ".join(f"{k} {v}" for k, v in report.scan.rejection_counts().items())
-    table = Table(title=f"commits left out: {counts or 'none'}", title_justify="left")
-    for col in ("commit", "subject", "reason"):
-        table.add_column(col, overflow="fold")
-    for r in report.scan.rejections:
-        table.add_row(r.sha[:7], escape(r.subject[:70]), escape(r.reason))
-    return table
+    rs = report.scan.rejections
+    commit = Col("commit", [r.sha[:7] for r in rs])
+    subject = [escape(r.subject[:70]) for r in rs]
+    reason = [escape(r.reason) for r in rs]
+    layouts = [
+        [commit, Col("subject", subject), Col("reason", reason, elastic=True)],
+        [commit, Col("reason", reason), Col("subject", subject, elastic=True)],
+        [commit, Col("reason", reason, elastic=True)],
+    ]
+    return fitted_table(f"commits left out: {counts or 'none'}", layouts, width)
 
 
-def outcomes_table(report: MineReport) -> Table:
-    table = Table(
-        title=f"{len(report.instances)} instances from {len(report.outcomes)} candidates, "
-        f"written to {report.out_dir}",
-        title_justify="left",
+def outcomes_table(report: MineReport, width: int = LOG_WIDTH) -> Table:
+    title = (
+        f"{len(report.instances)} instances from {len(report.outcomes)} candidates, "
+        f"written to {report.out_dir}"
     )
-    for col in ("commit", "subject", "result", "expert speedup [95% CI]", "workloads", "reason"):
-        table.add_column(col, overflow="fold")
-    for o in report.outcomes:
-        result = {
-            "instance": f"[green]{o.instance_id}[/]",
-            "rejected": f"[yellow]rejected at {o.stage}[/]",
-            "error": "[red]error[/]",
-            "skipped": f"[dim]done before[/] {o.instance_id or ''}".rstrip(),
-        }[o.status]
-        kept = [n for n, w in o.workloads.items() if w.get("kept")]
-        workloads = f"{len(kept)} kept of {len(o.workloads)}" if o.workloads else "-"
-        reason = "" if o.status == "instance" else "; ".join(o.reasons)
-        table.add_row(
-            o.sha[:7],
-            escape(o.subject[:60]),
-            result,
-            _speedup(o.speedup),
-            workloads,
-            escape(reason[:300]),
+    os_ = report.outcomes
+    results, workloads, reasons = [], [], []
+    for o in os_:
+        results.append(
+            {
+                "instance": f"[green]{o.instance_id}[/]",
+                "rejected": f"[yellow]rejected at {o.stage}[/]",
+                "error": "[red]error[/]",
+                "skipped": f"[dim]done before[/] {o.instance_id or ''}".rstrip(),
+            }[o.status]
         )
-    return table
+        kept = [n for n, w in o.workloads.items() if w.get("kept")]
+        workloads.append(f"{len(kept)} kept of {len(o.workloads)}" if o.workloads else "-")
+        reasons.append(escape(("" if o.status == "instance" else "; ".join(o.reasons))[:300]))
+    commit = Col("commit", [o.sha[:7] for o in os_])
+    subject = [escape(o.subject[:60]) for o in os_]
+    result = Col("result", results)
+    speedup = Col("expert speedup [95% CI]", [_speedup(o.speedup) for o in os_])
+    layouts = [
+        [
+            commit,
+            Col("subject", subject),
+            result,
+            speedup,
+            Col("workloads", workloads),
+            Col("reason", reasons, elastic=True),
+        ],
+        [commit, result, speedup, Col("reason", reasons, elastic=True)],
+        [commit, result, Col("reason", reasons, elastic=True)],
+    ]
+    return fitted_table(title, layouts, width, narrow_title=f"{len(report.instances)} instances")
 
 
-def drops_table(report: MineReport) -> Table:
-    table = Table(title="why workloads were dropped", title_justify="left")
-    for col in ("commit", "generator: workload: reason"):
-        table.add_column(col, overflow="fold")
-    for o in report.outcomes:
-        for d in o.drops:
-            table.add_row(o.sha[:7], escape(d))
-    return table
+def drops_table(report: MineReport, width: int = LOG_WIDTH) -> Table:
+    rows = [(o.sha[:7], escape(d)) for o in report.outcomes for d in o.drops]
+    layouts = [
+        [
+            Col("commit", [r[0] for r in rows]),
+            Col("generator: workload: reason", [r[1] for r in rows], elastic=True),
+        ]
+    ]
+    return fitted_table("why workloads were dropped", layouts, width)
 
 
 def _interpreter(name: str) -> str:
@@ -327,15 +340,15 @@ def command(
     out = stdout_console()
     if dry_run:
         report = mine(repo, out_dir, options)
-        out.print(candidates_table(report))
+        out.print(candidates_table(report, out.width))
         if explain:
-            out.print(rejections_table(report))
+            out.print(rejections_table(report, out.width))
         return
     with RichMineEvents(console, config.measure.max_blocks) as events:
         report = mine(repo, out_dir, options, events)
     if explain:
-        out.print(rejections_table(report))
-    out.print(outcomes_table(report))
+        out.print(rejections_table(report, out.width))
+    out.print(outcomes_table(report, out.width))
     if explain and any(o.drops for o in report.outcomes):
-        out.print(drops_table(report))
+        out.print(drops_table(report, out.width))
     console.print(f"dataset: {out_dir} · re-check with: perfbench validate --dataset {out_dir}")
