@@ -62,7 +62,9 @@ class Report:
     per_workload: dict[str, Any] = field(default_factory=dict)  #: speedups per workload
     # -- how it was measured
     sandbox: dict[str, Any] = field(default_factory=dict)  #: backend, isolation, what was protected
-    builds: dict[str, Any] = field(default_factory=dict)  #: per variant: ok, seconds, cached, log
+    builds: dict[str, Any] = field(
+        default_factory=dict
+    )  #: per variant: ok, seconds (this evaluation's wait for it), cached, build_s (its own build, timed when made), ccache (hits/misses of that build, or null), log
     measurement: dict[str, Any] = field(default_factory=dict)  #: blocks, stop, looks, CI level
     seconds: float = 0.0  #: wall time of the whole evaluation
     executor: dict[str, Any] | None = None  #: where and when a cluster task ran it
