@@ -45,4 +45,4 @@ def test_local_build_times_survive_the_cache(tmp_path):
     assert cand.ok and cand.build_s is not None and 0 < cand.build_s <= cand.seconds
     row = _build_dict(second[BASE])
     assert row["build_s"] == round(first[BASE].build_s, 3) and row["ccache"] is None
-    assert _build_dict(cand)["cached"] is False and CANDIDATE == cand.name
+    assert _build_dict(cand)["cached"] is False and cand.name == CANDIDATE
