@@ -33,3 +33,24 @@ def test_a_missing_local_python_is_one_line_naming_docker():
     assert "\n" not in message
     assert "needs Python 3.99" in message and "--backend docker" in message
     assert "3.9, 3.11, 3.13" in message
+
+
+def test_an_instance_whose_python_is_missing_is_an_evaluation_error(tmp_path):
+    """The report says the machine lacks the Python (status error, one line, the Docker
+    alternative named), never that the candidate failed."""
+    import minidata
+    from conftest import quick_config
+
+    from perfbench.datasets import load_dataset
+    from perfbench.evaluate import Evaluator
+    from perfbench.records import Prediction
+
+    ds_path, rec = minidata.make_dataset(tmp_path, env={"python": "3.99", "pythonpath": ["src"]})
+    ev = Evaluator(load_dataset(ds_path), quick_config(tmp_path, "nopython"))
+    pred = Prediction(rec["instance_id"], "gold", "")
+    ev.run([pred])
+    report = ev.layout.load_report("gold", rec["instance_id"])
+    assert report["status"] == "error" and report["opt"] == "ERROR"
+    assert "needs Python 3.99" in report["error"] and "--backend docker" in report["error"]
+    assert "\n" not in report["error"]
+    assert report["built"] is None  # the candidate was never judged
