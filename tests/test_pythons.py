@@ -54,3 +54,32 @@ def test_an_instance_whose_python_is_missing_is_an_evaluation_error(tmp_path):
     assert "needs Python 3.99" in report["error"] and "--backend docker" in report["error"]
     assert "\n" not in report["error"]
     assert report["built"] is None  # the candidate was never judged
+
+
+def test_debootstrap_preflight_names_what_is_missing(tmp_path):
+    """A suite this debootstrap does not know, or no keyring to check signatures with, is one
+    clear line before anything is downloaded; never an unverified root filesystem."""
+    from perfbench.docker.rootfs import check_debootstrap
+    from perfbench.errors import BackendUnavailable
+
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "bookworm").write_text("")
+    keyring = tmp_path / "debian-archive-keyring.gpg"
+    keyring.write_bytes(b"keys")
+    assert check_debootstrap("bookworm", scripts, keyring) == keyring
+    with pytest.raises(BackendUnavailable, match="no script for trixie"):
+        check_debootstrap("trixie", scripts, keyring)
+    with pytest.raises(BackendUnavailable, match="apt-get install debian-archive-keyring"):
+        check_debootstrap("bookworm", scripts, tmp_path / "missing.gpg")
+
+
+def test_every_offered_suite_has_its_python_in_the_digest():
+    """Images of different suites never share a tag: the suite is part of the root filesystem's
+    digest, and with it of every layer above."""
+    from perfbench.docker.rootfs import RootfsSpec
+
+    digests = {suite: RootfsSpec(suite=suite).digest() for suite in SUITE_PYTHON}
+    assert len(set(digests.values())) == len(SUITE_PYTHON)
+    for suite, digest in digests.items():
+        assert RootfsSpec(suite=suite).tag == f"perfbench/rootfs:{suite}-{digest}"
