@@ -83,3 +83,12 @@ def test_every_offered_suite_has_its_python_in_the_digest():
     assert len(set(digests.values())) == len(SUITE_PYTHON)
     for suite, digest in digests.items():
         assert RootfsSpec(suite=suite).tag == f"perfbench/rootfs:{suite}-{digest}"
+
+
+def test_build_table_names_each_instances_python_and_suite():
+    from perfbench.commands.build import _python_label
+
+    assert _python_label("3.9", None) == "3.9 (bullseye)"
+    assert _python_label("", None) == "default (bookworm)"
+    assert _python_label("3.7", None) == "3.7 (none)"  # the build itself says what is offered
+    assert _python_label("3.9", "debian:bullseye") == "3.9"  # a registry image: its own Python
