@@ -92,3 +92,13 @@ def test_build_table_names_each_instances_python_and_suite():
     assert _python_label("", None) == "default (bookworm)"
     assert _python_label("3.7", None) == "3.7 (none)"  # the build itself says what is offered
     assert _python_label("3.9", "debian:bullseye") == "3.9"  # a registry image: its own Python
+
+
+def test_the_docker_base_layer_refuses_an_unoffered_python_before_building(tmp_path, monkeypatch):
+    from perfbench.docker.images import BASE_IMAGE_ENV, ImageBuilder, ImageSettings
+
+    monkeypatch.delenv(BASE_IMAGE_ENV, raising=False)
+    builder = ImageBuilder(client=None, settings=ImageSettings(cache_dir=tmp_path, ca_bundle=None))
+    with pytest.raises(BuildError, match=r"env.python 3.8: .*3.9 \(bullseye\)"):
+        builder.base(tmp_path / "logs", "3.8")  # no engine is touched: client is None
+    assert not (tmp_path / "logs").exists()
