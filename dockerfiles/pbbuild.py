@@ -6,7 +6,9 @@ its pip packages, so that every variant installs them offline and identically.
 way the local backend does (a venv at DIR/venv only when the spec installs
 something, the install commands run in the tree, then bytecode precompiled so
 that no timed process writes any). ``--agent`` skips the bytecode and hides build
-outputs from ``git status``. The spec is /pb/etc/env.json (an EnvSpec as JSON;
+outputs from ``git status``. A built variant leaves DIR/build.json: how long its build took
+and, for compiled code, its compiler-cache hits and misses (the report's ``builds``). The spec is
+/pb/etc/env.json (an EnvSpec as JSON;
 ``PBBUILD_SPEC`` overrides the path, for tests).
 """
 
@@ -15,9 +17,11 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 
 SPEC = os.environ.get("PBBUILD_SPEC", "/pb/etc/env.json")
 WHEELS = os.environ.get("PBBUILD_WHEELS", "/pb/wheels")
+BUILD_RECORD = "build.json"  # DIR/build.json: seconds, and ccache hits/misses where it compiled
 
 
 def step(cmd, cwd=None, env=None, check=True):
@@ -98,7 +102,27 @@ def compiler_cache(env):
     return dict(env, PATH="/usr/lib/ccache:" + env.get("PATH", "/usr/bin:/bin"), **CCACHE_ENV)
 
 
+def ccache_stats(env):
+    """This build's compiler-cache hits and misses (``ccache --print-stats``), or None."""
+    try:
+        out = subprocess.run(
+            ["ccache", "--print-stats"], env=env, capture_output=True, text=True, timeout=60
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    counters = {}
+    for line in out.splitlines():
+        name, _, value = line.partition("\t")
+        if value.strip().isdigit():
+            counters[name] = int(value)
+    if "cache_miss" not in counters:
+        return None
+    hits = counters.get("direct_cache_hit", 0) + counters.get("preprocessed_cache_hit", 0)
+    return {"hits": hits, "misses": counters["cache_miss"]}
+
+
 def build_variant(root, spec, agent):
+    t0 = time.monotonic()
     tree = os.path.join(root, "tree")
     env = compiler_cache(dict(os.environ, **spec.get("env_vars", {})))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -134,10 +158,17 @@ def build_variant(root, spec, agent):
                 fh.write("__pycache__/\n*.pyc\n*.egg-info/\n")
         return
     step([python, "-m", "compileall", "-q", "-j", "0", tree], cwd=tree, env=env, check=False)
+    record = {"seconds": round(time.monotonic() - t0, 3)}
     if "CCACHE_DIR" in env and os.path.isdir(env["CCACHE_DIR"]):
-        # Hits and misses of this build, in its log (zeroed first, so they are this build's).
+        # Hits and misses of this build, in its log and its record (then zeroed, so that the
+        # next variant's are its own).
         step(["ccache", "--show-stats"], env=env, check=False)
+        stats = ccache_stats(env)
+        if stats is not None:
+            record["ccache"] = stats
         step(["ccache", "--zero-stats"], env=env, check=False)
+    with open(os.path.join(root, BUILD_RECORD), "w") as fh:
+        json.dump(record, fh)
 
 
 def main(argv):

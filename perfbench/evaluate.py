@@ -355,6 +355,8 @@ def _build_dict(b: Any) -> dict[str, Any]:
         "ok": b.ok,
         "seconds": round(b.seconds, 3),
         "cached": b.cached,
+        "build_s": None if b.build_s is None else round(b.build_s, 3),
+        "ccache": b.ccache,
         "error": b.error,
         "apply_method": b.apply_method,
         "log": str(b.log_path) if b.log_path else None,

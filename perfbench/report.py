@@ -7,7 +7,11 @@ so a field cannot appear in a report without being declared, typed and documente
 
 Field by field (intervals are ``{estimate, low, high, n_blocks, method, level, half_width}``,
 ratios of per-call times over the hidden workloads, geometric mean, at the level in
-``measurement.ci_level``):
+``measurement.ci_level``; ``builds`` maps each variant to ``ok``, ``seconds`` (what this
+evaluation waited for it: near zero when cached), ``cached``, ``build_s`` (the variant's own
+build, timed when it was made, so a cached build keeps its figure; null when unknown),
+``ccache`` (that build's compiler-cache ``hits`` and ``misses``, or null), ``error``,
+``apply_method`` and ``log``):
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ class Report:
     per_workload: dict[str, Any] = field(default_factory=dict)  #: speedups per workload
     # -- how it was measured
     sandbox: dict[str, Any] = field(default_factory=dict)  #: backend, isolation, what was protected
-    builds: dict[str, Any] = field(default_factory=dict)  #: per variant: ok, seconds, cached, log
+    builds: dict[str, Any] = field(default_factory=dict)  #: per variant: see "builds" above
     measurement: dict[str, Any] = field(default_factory=dict)  #: blocks, stop, looks, CI level
     seconds: float = 0.0  #: wall time of the whole evaluation
     executor: dict[str, Any] | None = None  #: where and when a cluster task ran it

@@ -192,7 +192,8 @@ def test_env_python_picks_the_suite_of_the_image(engine, tmp_path):
     with backend:
         builds = backend.prepare_reference(mirror)
         assert all(b.ok for b in builds.values()), {k: b.error for k, b in builds.items()}
-        assert backend.prepare_candidate("").ok
+        cand = backend.prepare_candidate("")
+        assert cand.ok and cand.ccache is None  # nothing compiled, no figures
         assert {v: _python_version(backend, v) for v in (BASE, EXPERT, CANDIDATE)} == dict.fromkeys(
             (BASE, EXPERT, CANDIDATE), "3.9"
         )
@@ -223,6 +224,12 @@ def test_compiled_candidate_reuses_base_objects(engine, tmp_path):
     stats = _ccache_stats(log)
     # module.c is unchanged since base (a hit); sum.c is the candidate's own code (a miss).
     assert stats["hits"] >= 1 and stats["misses"] == 1, (stats, log[-3000:])
+    # The same figures reach the report (pbbuild's build.json, read back from the container),
+    # and each variant's build time with them; base and expert's are read from the image.
+    assert cand.ccache == stats and cand.build_s is not None and 0 < cand.build_s <= cand.seconds
+    assert builds[BASE].ccache == {"hits": 0, "misses": 2}, builds[BASE].ccache
+    assert builds[EXPERT].ccache == {"hits": 1, "misses": 1}, builds[EXPERT].ccache
+    assert all(b.build_s is not None and b.build_s > 0 for b in builds.values())
 
 
 def _ccache_stats(log: str) -> dict[str, int]:

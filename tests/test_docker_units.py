@@ -383,3 +383,85 @@ def test_dockerfiles_exist():
     for name in ("base", "env", "instance", "agent"):
         assert (DOCKERFILES / f"{name}.Dockerfile").read_text().lstrip().startswith("#")
     assert Path(DOCKERFILES / "pbbuild.py").exists()
+
+
+def _pbbuild_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pbbuild", DOCKERFILES / "pbbuild.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pbbuild_leaves_a_build_record(tmp_path):
+    """Each built variant says how long its build took (the report's builds.<v>.build_s)."""
+    spec = {"install": ["sleep 0.2"], "pip_packages": [], "env_vars": {}}
+    (tmp_path / "env.json").write_text(json.dumps(spec))
+    root = tmp_path / "pb" / "base"
+    minidata.write(root / "tree", {"pkg/__init__.py": "X = 1\n"})
+    env = {**os.environ, "PBBUILD_SPEC": str(tmp_path / "env.json")}
+    proc = subprocess.run(
+        [sys.executable, str(DOCKERFILES / "pbbuild.py"), "variant", str(root)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record = json.loads((root / "build.json").read_text())
+    assert record["seconds"] >= 0.2  # the install step's sleep is inside the timed build
+    assert "ccache" not in record  # nothing was compiled here (no /pb/ccache)
+    assert not (root / "tree" / "build.json").exists()  # beside the tree, not in it
+
+
+def test_ccache_stats_are_this_builds_hits_and_misses(monkeypatch):
+    pbbuild = _pbbuild_module()
+    printed = "cache_miss\t3\ndirect_cache_hit\t5\npreprocessed_cache_hit\t2\nfiles_in_cache\t9\n"
+
+    def fake_run(cmd, **kwargs):
+        assert cmd == ["ccache", "--print-stats"]
+        return subprocess.CompletedProcess(cmd, 0, stdout=printed)
+
+    monkeypatch.setattr(pbbuild.subprocess, "run", fake_run)
+    assert pbbuild.ccache_stats({}) == {"hits": 7, "misses": 3}
+    printed = "usage: ccache ...\n"  # a ccache without --print-stats: no figures, no guess
+    assert pbbuild.ccache_stats({}) is None
+
+
+def test_ccache_env_keys_by_content_and_shares_variant_roots():
+    pbbuild = _pbbuild_module()
+    env = pbbuild.CCACHE_ENV
+    assert env["CCACHE_BASEDIR"] == "/pb"  # /pb/base and /pb/cand rewrite to the same paths
+    assert env["CCACHE_NOHASHDIR"] == "1"  # the working directory stays out of the key
+    assert env["CCACHE_COMPILERCHECK"] == "content"  # a changed compiler is a miss, not an mtime
+    assert "CCACHE_SLOPPINESS" not in env  # no trading content checks for speed
+    assert env["CCACHE_DIR"].startswith("/pb/") and not any(
+        env["CCACHE_DIR"].startswith(root + "/") or env["CCACHE_DIR"] == root
+        for root in VARIANT_ROOTS.values()
+    )  # shared by the variants, inside none of them
+
+
+def test_build_records_read_back():
+    from perfbench.docker.buildrecords import BUILD_RECORD, parse_record
+
+    assert BUILD_RECORD == _pbbuild_module().BUILD_RECORD
+    assert parse_record(b'{"seconds": 12.5, "ccache": {"hits": 4, "misses": 1}}') == {
+        "seconds": 12.5,
+        "ccache": {"hits": 4, "misses": 1},
+    }
+    assert parse_record(b'{"seconds": 3}') == {"seconds": 3.0}
+    assert parse_record(b'{"seconds": 3, "ccache": {"hits": "x"}}') == {"seconds": 3.0}
+    assert parse_record(b"{not json") is None
+    assert parse_record(b'{"ccache": {}}') is None
+
+
+def test_base_dockerfile_installs_the_root_filesystems_packages():
+    """A --base-image from a registry gets the same packages as the debootstrapped one."""
+    import re
+
+    from perfbench.docker.rootfs import BASE_PACKAGES
+
+    text = (DOCKERFILES / "base.Dockerfile").read_text()
+    listed = re.search(r'^ARG PACKAGES="([^"]*)"', text, re.M)
+    assert listed is not None
+    assert sorted(listed.group(1).split()) == sorted(BASE_PACKAGES)

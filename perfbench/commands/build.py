@@ -92,7 +92,7 @@ def command(
     from ..datasets import load_dataset
     from ..docker.ca import resolve_ca_bundle
     from ..docker.engine import require_engine
-    from ..docker.images import ImageSettings
+    from ..docker.images import ImageSettings, image_size
     from ..docker.prebuild import build_pass, drop_above
     from ..tables import make_progress, stdout_console
 
@@ -139,10 +139,12 @@ def command(
     from rich.table import Table
 
     table = Table(title=f"{what} images", title_justify="left")
-    for col in ("instance", "image", "first build", "cached build", "status"):
+    for col in ("instance", "python", "image", "size", "first build", "cached build", "status"):
         table.add_column(col, overflow="fold")
+    pythons = {inst.instance_id: _python_label(inst.env.python, base_image) for inst in selected}
     for b1, b2 in zip(first.builds, second.builds, strict=True):
         top = b1.layers[-1].tag if b1.layers else "-"
+        size = image_size(client, top) if b1.layers else None
         status = (
             "[red]failed[/]: " + b1.error
             if b1.error
@@ -150,7 +152,9 @@ def command(
         )
         table.add_row(
             b1.instance_id,
+            pythons.get(b1.instance_id, "-"),
             top,
+            f"{size / 1e6:.0f} MB" if size else "-",
             f"{b1.seconds:.1f}s",
             f"{b2.seconds:.2f}s" if b2.ok else "-",
             status,
@@ -168,3 +172,15 @@ def command(
             f"{len(first.failed)} of {len(first.builds)} instances did not build "
             f"(first: {first.failed[0].error})"
         )
+
+
+def _python_label(python: str, base_image: str | None) -> str:
+    """``3.9 (bullseye)``: the Python an instance asks for and the suite whose image gives it."""
+    from ..pythons import suite_for_python
+
+    if base_image:  # the option reads PERFBENCH_BASE_IMAGE too
+        return python or "-"
+    try:
+        return f"{python or 'default'} ({suite_for_python(python)})"
+    except BuildError:
+        return f"{python} (none)"

@@ -38,6 +38,7 @@ from ..errors import BackendUnavailable, BuildError, InputError
 from ..records import Instance
 from ..sandbox.base import BASE, CANDIDATE, EXPERT, Backend, Limits, ProcResult, VariantBuild
 from ..sandbox.local import HARNESS_DIR
+from .buildrecords import read_from_image
 from .ca import resolve_ca_bundle
 from .candidate import build_candidate
 from .containers import RunSpec, SupervisedContainer, SupervisorDied, run_container
@@ -152,9 +153,20 @@ class DockerBackend(Backend):
                 for k, v in self.layers.items()
             },
         }
+        # Each variant's own build, as timed inside the image when it was made.
+        records = read_from_image(
+            self.client, inst.tag, {BASE: VARIANT_ROOTS["base"], EXPERT: VARIANT_ROOTS["expert"]}
+        )
         return {
             v: VariantBuild(
-                v, True, inst.log_path, seconds=seconds, cached=inst.cached, details=details
+                v,
+                True,
+                inst.log_path,
+                seconds=seconds,
+                cached=inst.cached,
+                details=details,
+                build_s=records.get(v, {}).get("seconds"),
+                ccache=records.get(v, {}).get("ccache"),
             )
             for v in (BASE, EXPERT)
         }
@@ -196,6 +208,8 @@ class DockerBackend(Backend):
             apply_method=applied.method,
             details={"files": applied.files, "image": self.images[CANDIDATE]},
             seconds=time.monotonic() - t0,
+            build_s=(built.record or {}).get("seconds"),
+            ccache=(built.record or {}).get("ccache"),
         )
 
     def install_workloads(self, files: dict[str, str]) -> dict[str, str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BuildError
+from .buildrecords import read_from_container
 from .containers import REGISTRY, remove_container
 from .engine import LABEL, LABELS, owner_labels
 from .images import VARIANT_ROOTS
@@ -48,6 +49,7 @@ SUPERVISOR_SAFE = (
 class CandidateImage:
     tag: str
     system_changes: list[str] = field(default_factory=list)  # paths changed outside SUPERVISOR_SAFE
+    record: dict[str, Any] | None = None  # pbbuild's build.json: seconds, ccache hits/misses
 
 
 def system_changes(changes: list[dict[str, Any]] | None) -> list[str]:
@@ -113,6 +115,7 @@ def build_candidate(
         if code != 0:
             last = [ln for ln in output.splitlines() if ln.strip()][-1:] or [f"exit {code}"]
             raise BuildError(f"candidate build failed: {last[0][:200]}", log_path)
+        record = read_from_container(client, cid, root)
         outside = system_changes(api.diff(cid))
         if outside:
             log.info(
@@ -132,7 +135,7 @@ def build_candidate(
         log.debug(
             "candidate image %s:%s built in %.1fs", CANDIDATE_REPOSITORY, tag, time.monotonic() - t0
         )
-        return CandidateImage(f"{CANDIDATE_REPOSITORY}:{tag}", outside)
+        return CandidateImage(f"{CANDIDATE_REPOSITORY}:{tag}", outside, record)
     finally:
         remove_container(client, cid)
         REGISTRY.discard(cid)

@@ -88,6 +88,16 @@ def image_id(client: Any, ref: str) -> str:
         return ""
 
 
+def image_size(client: Any, ref: str) -> int | None:
+    """Bytes of an image with every layer under it (``docker images`` SIZE), or None."""
+    import docker
+
+    try:
+        return int(client.api.inspect_image(ref)["Size"])
+    except (docker.errors.ImageNotFound, KeyError, TypeError, ValueError):
+        return None
+
+
 class ImageBuilder:
     """Makes (or finds) each layer for an instance; one object may serve many instances."""
 

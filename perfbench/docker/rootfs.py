@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 MIRROR_ENV = "PERFBENCH_DEBIAN_MIRROR"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 ROOTFS_REPOSITORY = "perfbench/rootfs"
+# The keyring debootstrap checks each suite's Release signature with (debian-archive-keyring
+# ships the keys of every current suite: bookworm's package already has trixie's).
+KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
+DEBOOTSTRAP_DIR = "/usr/share/debootstrap"
 # What every variant build needs: Python with venv, pip and headers, a C toolchain,
 # git and patch (applying candidates), util-linux (setpriv), pytest for guard tests, ccache
 # (a candidate's build compiles only the sources it changed: see dockerfiles/pbbuild.py).
@@ -143,6 +147,7 @@ def make_tarball(spec: RootfsSpec, tarball: Path, debs_dir: Path, log_path: Path
             "cannot make the Docker base image: debootstrap needs root "
             "(or set PERFBENCH_BASE_IMAGE to an image you can pull)"
         )
+    keyring = check_debootstrap(spec.suite)
     tarball.parent.mkdir(parents=True, exist_ok=True)
     debs_dir.mkdir(parents=True, exist_ok=True)
     target = tarball.with_suffix(".partial")
@@ -153,6 +158,7 @@ def make_tarball(spec: RootfsSpec, tarball: Path, debs_dir: Path, log_path: Path
         f"--variant={spec.variant}",
         f"--include={','.join(spec.packages)}",
         f"--cache-dir={debs_dir.resolve()}",
+        f"--keyring={keyring}",
         spec.suite,
         str(target),
         spec.mirror,
@@ -177,6 +183,25 @@ def make_tarball(spec: RootfsSpec, tarball: Path, debs_dir: Path, log_path: Path
         os.replace(str(tarball) + ".tmp", tarball)
     finally:
         _remove_tree(target)
+
+
+def check_debootstrap(suite: str, scripts_dir: Path | None = None, keyring: Path = KEYRING) -> Path:
+    """The keyring that checks the suite's Release signature, after checking that this host's
+    debootstrap knows the suite. Without a keyring debootstrap would only warn and go on
+    unverified; an older debootstrap lacks the scripts of newer suites."""
+    scripts = scripts_dir or Path(os.environ.get("DEBOOTSTRAP_DIR", DEBOOTSTRAP_DIR)) / "scripts"
+    if not (scripts / suite).exists():
+        raise BackendUnavailable(
+            f"cannot make the {suite} root filesystem: this debootstrap has no script for {suite} "
+            f"(none in {scripts}); install a newer debootstrap from Debian "
+            "(apt-get install -t <newer suite or backports> debootstrap)"
+        )
+    if not keyring.is_file():
+        raise BackendUnavailable(
+            f"cannot make the {suite} root filesystem: no Debian archive keyring at {keyring} to "
+            "check its packages' signatures (apt-get install debian-archive-keyring)"
+        )
+    return keyring
 
 
 def _logged(cmd: list[str], log_path: Path, what: str) -> None:

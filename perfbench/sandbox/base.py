@@ -76,6 +76,10 @@ class VariantBuild:
     cached: bool = False
     apply_method: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    # The variant's own build steps (venv, installs, compiling, bytecode), timed when it was
+    # built: a cached build keeps the figure of the build that made it (None: not known).
+    build_s: float | None = None
+    ccache: dict[str, int] | None = None  # compiler-cache hits and misses of that build
 
 
 class Backend(abc.ABC):

@@ -337,14 +337,19 @@ class LocalBackend(Backend):
         with repos.file_lock(self.builds_dir / f"{key}.lock"):
             if self.use_cache and marker.exists():
                 shutil.copyfile(root / "build.log", log_path)
-                return VariantBuild(variant, True, log_path, cached=True)
+                made = _read_marker(marker)
+                return VariantBuild(
+                    variant, True, log_path, cached=True, build_s=made.get("build_s")
+                )
             t0 = time.monotonic()
             if root.exists():
                 shutil.rmtree(root)
             try:
                 assert self.repo_git_dir is not None
                 repos.export_tree(self.repo_git_dir, commit, root / "tree")
+                t_install = time.monotonic()
                 self._install(root, log_path)
+                build_s = round(time.monotonic() - t_install, 3)
             except BuildError as exc:
                 shutil.rmtree(root, ignore_errors=True)
                 return VariantBuild(
@@ -355,9 +360,15 @@ class LocalBackend(Backend):
                 raise
             shutil.copyfile(log_path, root / "build.log")
             marker.write_text(
-                json.dumps({"commit": commit, "env": self.instance.env.content_hash()})
+                json.dumps(
+                    {
+                        "commit": commit,
+                        "env": self.instance.env.content_hash(),
+                        "build_s": build_s,
+                    }
+                )
             )
-        return VariantBuild(variant, True, log_path, seconds=time.monotonic() - t0)
+        return VariantBuild(variant, True, log_path, seconds=time.monotonic() - t0, build_s=build_s)
 
     def prepare_candidate(self, patch: str) -> VariantBuild:
         t0 = time.monotonic()
@@ -375,6 +386,7 @@ class LocalBackend(Backend):
         applied = self.patched_tree(patch, root / "tree", log_path, t0)
         if isinstance(applied, VariantBuild):
             return applied
+        t_install = time.monotonic()
         try:
             self._install(root, log_path, jailed=self.isolation == "namespace")
         except BuildError as exc:
@@ -394,6 +406,7 @@ class LocalBackend(Backend):
             apply_method=applied.method,
             details={"files": applied.files},
             seconds=time.monotonic() - t0,
+            build_s=round(time.monotonic() - t_install, 3),
         )
 
     def _install(self, root: Path, log_path: Path, jailed: bool = False) -> None:
@@ -752,6 +765,15 @@ class LocalBackend(Backend):
         if CANDIDATE in self.roots:
             shutil.rmtree(self.roots[CANDIDATE], ignore_errors=True)
         shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+def _read_marker(marker: Path) -> dict[str, Any]:
+    """A cached build's marker; an unreadable one reads as empty (its figures unknown)."""
+    try:
+        data = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
