@@ -66,3 +66,18 @@ def test_varies_with_seed_tries_more_seeds_before_saying_no():
     assert fixed.varies_with_seed("src") is False and fixed.asked == [2, 3, 1, 4]
     assert _Scripted({2: "a", 3: None, 1: "b", 4: "a"}).varies_with_seed("src") is None
     assert _Scripted({2: None, 3: "a", 1: "a", 4: "a"}).varies_with_seed("src") is None
+
+
+def test_counts_mode_scales_whole_numbers_and_leaves_flags_and_units():
+    assert rt._grow(360, 4, "counts") == 1440  # a number whose size is the work (factor(n))
+    assert rt._grow(-7, 3, "counts") == -21
+    assert rt._grow(1, 9, "counts") == 1 and rt._grow(0, 9, "counts") == 0  # units stay
+    assert rt._grow(True, 9, "counts") is True and rt._grow(2.5, 9, "counts") == 2.5
+    assert rt._grow(360, 4, "distinct") == 360  # the other modes leave numbers alone
+    assert rt._grow([1, 2], 2, "counts") == [1, 2, 3, 4]  # sequences grow as in distinct
+
+
+def test_replay_tries_the_counts_mode_after_the_others():
+    from perfbench.mining.workloads.replay import MODES
+
+    assert MODES[-1] == "counts" and set(MODES) >= {"distinct", "repeat", "sequences"}

@@ -6,7 +6,8 @@ joined by a line break or a space) or appends ``k - 1``
 shifted copies (``distinct``: numbers move past the input's range, strings get a
 suffix), so that a sorted input stays sorted and a set of distinct values stays
 distinct, which is what exposes the cost of a quadratic loop. ``sequences`` is
-``distinct`` that also grows tuple arguments.
+``distinct`` that also grows tuple arguments; ``counts`` is ``distinct`` that also scales
+whole-number arguments (a count, a bound, a number to factor is the size of the work).
 """
 
 import base64
@@ -97,6 +98,8 @@ def _grow(value, factor, mode):
         if len(text) >= 16 or any(c.isspace() for c in text):
             return _repeat_text(value, text, factor)
         return value
+    if mode == "counts" and type(value) is int and abs(value) >= 2:
+        return value * factor
     if type(value) is range:
         return range(value.start, value.start + (value.stop - value.start) * factor, value.step)
     if type(value) is tuple and mode == "sequences":
