@@ -39,9 +39,11 @@ def test_the_grown_text_has_factor_times_the_lines_and_tokens():
 
 def test_small_scales_vary_with_the_seed():
     for base in (1, 2, 3, 8, 64):
-        scales = {rt.seeded_scale(random.Random(seed), base) for seed in range(1, 6)}
+        scales = {rt.seeded_scale(random.Random(seed), base, seed) for seed in range(1, 6)}
         assert len(scales) > 1, (base, scales)
         assert min(scales) >= max(1, int(0.75 * base)) and max(scales) <= 1.5 * base + 1
+        # The visible seed (and calibration) runs exactly the calibrated scale.
+        assert rt.seeded_scale(random.Random(0), base, 0) == base
 
 
 class _Scripted(WorkloadRunner):

@@ -115,7 +115,7 @@ MUTATES = {mutates}  # the calls change their arguments, so each run starts from
 
 def setup(seed=0):
     rng = random.Random(seed)
-    scale = seeded_scale(rng, BASE_SCALE)
+    scale = seeded_scale(rng, BASE_SCALE, seed)
     calls = []
     for args, kwargs in CALLS:
         args = tuple(args[:GROW_FROM]) + tuple(_grow(a, scale, MODE) for a in args[GROW_FROM:])

@@ -128,13 +128,17 @@ def _grow(value, factor, mode):
     return value
 
 
-def seeded_scale(rng, base):
-    """The growth factor of one seed: about ``base`` (0.75x to 1.5x, plus one).
+def seeded_scale(rng, base, seed):
+    """The growth factor of one seed: ``base`` at seed 0, else 0.75x to 1.5x of it, plus one.
 
-    The extra one keeps small factors varying: at ``base`` 1 (recorded inputs already
-    slow enough) 0.75x-1.5x would round to 1 at every seed, and the hidden workloads
-    would then hold the visible one's inputs.
+    Seed 0 (the visible workload, and the calibration's trials) gets exactly the scale
+    that was calibrated, so inputs that cannot grow still run there. The extra one keeps
+    small factors varying: at ``base`` 1 (recorded inputs already slow enough) 0.75x-1.5x
+    would round to 1 at every seed, and the hidden workloads would hold the visible one's
+    inputs.
     """
+    if seed == 0:
+        return base
     return max(1, round(rng.uniform(0.75 * base, 1.5 * base + 1)))
 
 
