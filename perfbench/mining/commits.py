@@ -18,7 +18,8 @@ Rejection codes, in the order the checks run: ``merge``, ``out-of-date-range``,
 ``path-filter``, ``no-perf-signal`` / ``ci-only`` / ``docs-only`` / ``revert`` (the
 message), ``no-source-change``, ``too-many-files``, then with the patch ``too-large``,
 ``data-only`` (only generated or data files such as tables changed; their lines never
-count towards ``too-large``), ``too-small``, ``weak-signal`` (a lone weak word such as "cache" that the diff does
+count towards ``too-large``), ``comment-only`` (every changed line of code is a comment),
+``too-small``, ``weak-signal`` (a lone weak word such as "cache" that the diff does
 not back up) and ``no-perf-signal`` (when the message is not required).
 """
 
@@ -38,7 +39,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..errors import InputError, RepositoryError
-from .hunks import changed_text, looks_like_data
+from .hunks import changed_text, looks_like_data, only_comments
 from .patterns import (
     ORDERS,
     DiffMatcher,
@@ -327,6 +328,12 @@ class Rules:
                 f"data-only: only generated/data files changed "
                 f"({sum(pending.data_files.values())} lines in {_some(sorted(pending.data_files))})",
             )
+        if diff is not None and code and all(self._comments_only(f.path, diff) for f in code):
+            return Rejection(
+                commit.sha,
+                commit.subject,
+                f"comment-only: only comments changed in {_some([f.path for f in code])}",
+            )
         lines = sum(f.lines for f in code)
         if lines > cfg.max_lines:
             extra = (
@@ -344,6 +351,11 @@ class Rules:
                 commit.sha, commit.subject, f"too-small: {lines} lines changed < {cfg.min_lines}"
             )
         return None
+
+    def _comments_only(self, path: str, diff: _Diff) -> bool:
+        hunk = diff.hunks.get(path)
+        prefixes = self.config.comment_prefixes.get(os.path.splitext(path)[1], [])
+        return hunk is not None and only_comments(hunk.decode("utf-8", "replace"), prefixes)
 
     def _code(self, pending: _Pending) -> list[FileChange]:
         """The changed source files that are code (not generated or data files)."""

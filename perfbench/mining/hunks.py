@@ -61,6 +61,21 @@ def looks_like_data(text: str, *, min_lines: int, min_share: float) -> bool:
     return literal >= min_share * len(lines)
 
 
+def only_comments(text: str, prefixes: list[str]) -> bool:
+    """Whether every non-blank changed line of a file's hunks is a comment.
+
+    ``prefixes`` are the comment markers of the file's language (``#`` for Python,
+    ``//``, ``/*`` and ``*`` for C). A commit that only writes comments ("add a note
+    about this optimisation") changes no behaviour, however its message reads. With no
+    prefixes, or no changed line at all, the answer is no: nothing is known.
+    """
+    if not prefixes:
+        return False
+    removed, added = hunk_lines(text)
+    lines = [ln.strip() for ln in removed + added if ln.strip()]
+    return bool(lines) and all(ln.startswith(tuple(prefixes)) for ln in lines)
+
+
 def _hunks(text: str) -> Iterator[tuple[list[str], list[str]]]:
     """Per ``@@`` hunk, its removed and added lines."""
     for chunk in re.split(r"\n(?=@@)", text):

@@ -365,7 +365,9 @@ class ScanConfig:
     ``max_candidates`` the scan then stops reading history early).
     ``require_message_signal=False`` also keeps commits whose diff alone shows a
     speed-up idiom; it reads the patch of every commit that passes the path and file-count
-    filters, so it costs far more on a long history.
+    filters, so it costs far more on a long history. ``comment_prefixes`` maps a file
+    extension to its comment markers; a commit whose code changes are all comment lines
+    is rejected as ``comment-only``.
     """
 
     since: str | date | None = None
@@ -389,6 +391,7 @@ class ScanConfig:
     data_patterns: list[str] = field(default_factory=_default("data_patterns"))
     data_min_lines: int = field(default_factory=_default("data_min_lines"))
     data_literal_share: float = field(default_factory=_default("data_literal_share"))
+    comment_prefixes: dict[str, list[str]] = field(default_factory=_default("comment_prefixes"))
     rev: str = "HEAD"
 
     @classmethod
@@ -432,6 +435,7 @@ _KINDS: dict[str, Any] = {
     "data_patterns": "strs",
     "data_min_lines": int,
     "data_literal_share": float,
+    "comment_prefixes": "ext_strs",
 }
 
 
@@ -451,6 +455,16 @@ def _parse_settings(data: dict[str, Any], source: str | Path | None) -> dict[str
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise bad("a list of strings")
             out[key] = list(value)
+        elif kind == "ext_strs":
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str)
+                and k.startswith(".")
+                and isinstance(v, list)
+                and all(isinstance(x, str) and x for x in v)
+                for k, v in value.items()
+            ):
+                raise bad('an object of file extensions to lists of strings, e.g. {".py": ["#"]}')
+            out[key] = {k: list(v) for k, v in value.items()}
         elif kind == "opt_int" or kind is int:
             if (value is None and kind == "opt_int") or (
                 isinstance(value, int) and not isinstance(value, bool)

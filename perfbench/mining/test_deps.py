@@ -151,9 +151,21 @@ def _nox(tree: Path) -> list[str]:
     path = tree / "noxfile.py"
     if not path.is_file():
         return []
-    found = []
+    found: list[str] = []
     for call in _NOX_INSTALL.finditer(path.read_text(encoding="utf-8", errors="replace")):
-        found += [s for s in _STRING.findall(call.group(1)) if not s.startswith("-")]
+        args = call.group(1)
+        if (
+            "(" in args
+        ):  # strings inside a nested call are its arguments (group names), not packages
+            continue
+        strings = _STRING.findall(args)
+        for i, text in enumerate(strings):
+            if text in ("-r", "--requirement") and i + 1 < len(strings):
+                found += _read_requirements(tree / strings[i + 1], set())
+            elif not text.startswith("-") and (
+                i == 0 or strings[i - 1] not in ("-r", "--requirement")
+            ):
+                found.append(text)
     return found
 
 

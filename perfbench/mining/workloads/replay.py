@@ -31,7 +31,7 @@ from .probe import EntryRecord, RecordedCall, probe_id
 log = logging.getLogger(__name__)
 
 RUNTIME = Path(__file__).with_name("replay_runtime.py")
-MODES = ("distinct", "repeat", "sequences")
+MODES = ("distinct", "repeat", "sequences", "counts")
 # Names a replay workload defines or imports itself; an imported target must not shadow them.
 RESERVED = frozenset(
     {
@@ -108,17 +108,14 @@ from {cf.module} import {binding}
 
 TARGET = {target}
 GROW_FROM = {grow_from}  # arguments before this one (self) keep their size
-MODE = "{mode}"  # distinct: append shifted copies; repeat: repeat the input
+MODE = "{mode}"  # distinct: append shifted copies; repeat: repeat the input; counts: also scale whole numbers
 BASE_SCALE = {scale}
 MUTATES = {mutates}  # the calls change their arguments, so each run starts from a fresh copy
 
 
 def setup(seed=0):
     rng = random.Random(seed)
-    # Between 1x and 2x the calibrated size (at least 2x the recorded inputs), so that every
-    # seed has inputs of its own: with a scale of 1, a hidden seed would replay the visible inputs.
-    low = max(BASE_SCALE, 2)
-    scale = rng.randint(low, 2 * low)
+    scale = seeded_scale(rng, BASE_SCALE, seed)
     calls = []
     for args, kwargs in CALLS:
         args = tuple(args[:GROW_FROM]) + tuple(_grow(a, scale, MODE) for a in args[GROW_FROM:])

@@ -1,11 +1,13 @@
 """Helpers of replay workloads; their text is copied into every replay workload file.
 
 Standard library only, Python 3.8+: the workload runs on the instance's interpreter.
-Growing an input ``k`` times either repeats it (``repeat``) or appends ``k - 1``
+Growing an input ``k`` times either repeats it (``repeat``; texts of lines or words are
+joined by a line break or a space) or appends ``k - 1``
 shifted copies (``distinct``: numbers move past the input's range, strings get a
 suffix), so that a sorted input stays sorted and a set of distinct values stays
 distinct, which is what exposes the cost of a quadratic loop. ``sequences`` is
-``distinct`` that also grows tuple arguments.
+``distinct`` that also grows tuple arguments; ``counts`` is ``distinct`` that also scales
+whole-number arguments (a count, a bound, a number to factor is the size of the work).
 """
 
 import base64
@@ -67,6 +69,22 @@ def _shift(value, offset, tag):
     return value
 
 
+def _repeat_text(value, text, factor):
+    """``value`` repeated ``factor`` times, copies joined where the text has its own breaks.
+
+    A text of lines gets more lines and a text of words more words, rather than a last
+    line glued to the next copy's first ("FROM t" + "SELECT" = "FROM tSELECT"): the
+    grown text keeps the shape the changed code walks through, line by line or token
+    by token.
+    """
+    sep = "\n" if "\n" in text.strip() else (" " if " " in text.strip() else "")
+    if not sep or text.endswith(sep):
+        return value * factor
+    if isinstance(value, bytes):
+        return sep.encode().join([value] * factor)
+    return sep.join([value] * factor)
+
+
 def _grow(value, factor, mode):
     """``value`` made ``factor`` times larger; values that have no size stay as they are.
 
@@ -78,8 +96,10 @@ def _grow(value, factor, mode):
     if isinstance(value, (str, bytes)):
         text = value if isinstance(value, str) else value.decode("latin-1")
         if len(text) >= 16 or any(c.isspace() for c in text):
-            return value * factor
+            return _repeat_text(value, text, factor)
         return value
+    if mode == "counts" and type(value) is int and abs(value) >= 2:
+        return value * factor
     if type(value) is range:
         return range(value.start, value.start + (value.stop - value.start) * factor, value.step)
     if type(value) is tuple and mode == "sequences":
@@ -106,6 +126,20 @@ def _grow(value, factor, mode):
                 out[_shift(key, k * span, f"~{k}")] = item
         return out
     return value
+
+
+def seeded_scale(rng, base, seed):
+    """The growth factor of one seed: ``base`` at seed 0, else 0.75x to 1.5x of it, plus one.
+
+    Seed 0 (the visible workload, and the calibration's trials) gets exactly the scale
+    that was calibrated, so inputs that cannot grow still run there. The extra one keeps
+    small factors varying: at ``base`` 1 (recorded inputs already slow enough) 0.75x-1.5x
+    would round to 1 at every seed, and the hidden workloads would hold the visible one's
+    inputs.
+    """
+    if seed == 0:
+        return base
+    return max(1, round(rng.uniform(0.75 * base, 1.5 * base + 1)))
 
 
 def _materialize(value):

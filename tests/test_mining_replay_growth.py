@@ -1,0 +1,85 @@
+"""Replay growth on real-code failures: texts keep their lines, small scales still vary by seed.
+
+Seen while mining sqlparse: a statement repeated without a break glued one copy's last
+word to the next copy's first, and a workload whose recorded inputs were slow enough at
+1x got the same inputs at every seed, so it could not be a hidden workload.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from perfbench.mining.workloads import replay_runtime as rt
+from perfbench.mining.workloads.runner import Trial, WorkloadRunner
+
+SQL = "\n  SELECT a, b\n  FROM t\n  WHERE a > 1\n  "
+
+
+def test_texts_of_lines_grow_by_lines_and_texts_of_words_by_words():
+    grown = rt._grow("SELECT a\nFROM t", 3, "repeat")
+    assert grown == "SELECT a\nFROM t\nSELECT a\nFROM t\nSELECT a\nFROM t"
+    assert grown.count("\n") == 5 and "tSELECT" not in grown
+    assert rt._grow("red green blue", 2, "distinct") == "red green blue red green blue"
+    # Text that already ends with its break, and text without any, repeat as before.
+    assert rt._grow("a = 1\nb = 2\n", 2, "repeat") == "a = 1\nb = 2\na = 1\nb = 2\n"
+    assert rt._grow("x" * 20, 2, "repeat") == "x" * 40
+    assert rt._grow(b"k1 v1\nk2 v2", 2, "repeat") == b"k1 v1\nk2 v2\nk1 v1\nk2 v2"
+    assert rt._grow("opt", 5, "repeat") == "opt"  # a short word is a key, not data
+    # Leading and trailing blank lines do not decide: the statement above has lines.
+    assert rt._grow(SQL, 2, "repeat") == SQL + "\n" + SQL
+
+
+def test_the_grown_text_has_factor_times_the_lines_and_tokens():
+    for factor in (2, 5, 17):
+        grown = rt._grow(SQL, factor, "repeat")
+        assert grown.split() == SQL.split() * factor
+        assert grown.count("FROM t\n") == factor
+
+
+def test_small_scales_vary_with_the_seed():
+    for base in (1, 2, 3, 8, 64):
+        scales = {rt.seeded_scale(random.Random(seed), base, seed) for seed in range(1, 6)}
+        assert len(scales) > 1, (base, scales)
+        assert min(scales) >= max(1, int(0.75 * base)) and max(scales) <= 1.5 * base + 1
+        # The visible seed (and calibration) runs exactly the calibrated scale.
+        assert rt.seeded_scale(random.Random(0), base, 0) == base
+
+
+class _Scripted(WorkloadRunner):
+    """A runner whose base trials return the digests of a script, one per seed."""
+
+    def __init__(self, digests: dict[int, str | None]) -> None:
+        super().__init__("python3", {"base": Path("."), "opt": Path(".")}, [])
+        self.digests = digests
+        self.asked: list[int] = []
+
+    def trial(self, source, variant, seed, *, target_s=0.02, **kw):  # type: ignore[override]
+        self.asked.append(seed)
+        digest = self.digests[seed]
+        return Trial(ok=digest is not None, digest=digest or "", error="" if digest else "boom")
+
+
+def test_varies_with_seed_tries_more_seeds_before_saying_no():
+    same_first = _Scripted({2: "a", 3: "a", 1: "b", 4: "a"})
+    assert same_first.varies_with_seed("src") is True
+    assert same_first.asked == [2, 3, 1]  # stops at the first difference
+    fixed = _Scripted({2: "a", 3: "a", 1: "a", 4: "a"})
+    assert fixed.varies_with_seed("src") is False and fixed.asked == [2, 3, 1, 4]
+    assert _Scripted({2: "a", 3: None, 1: "b", 4: "a"}).varies_with_seed("src") is None
+    assert _Scripted({2: None, 3: "a", 1: "a", 4: "a"}).varies_with_seed("src") is None
+
+
+def test_counts_mode_scales_whole_numbers_and_leaves_flags_and_units():
+    assert rt._grow(360, 4, "counts") == 1440  # a number whose size is the work (factor(n))
+    assert rt._grow(-7, 3, "counts") == -21
+    assert rt._grow(1, 9, "counts") == 1 and rt._grow(0, 9, "counts") == 0  # units stay
+    assert rt._grow(True, 9, "counts") is True and rt._grow(2.5, 9, "counts") == 2.5
+    assert rt._grow(360, 4, "distinct") == 360  # the other modes leave numbers alone
+    assert rt._grow([1, 2], 2, "counts") == [1, 2, 3, 4]  # sequences grow as in distinct
+
+
+def test_replay_tries_the_counts_mode_after_the_others():
+    from perfbench.mining.workloads.replay import MODES
+
+    assert MODES[-1] == "counts" and set(MODES) >= {"distinct", "repeat", "sequences"}
