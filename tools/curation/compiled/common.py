@@ -23,6 +23,17 @@ ENVS = {
         "pip_packages": ["pytest", "setuptools>=77", "pybind11", "wheel"],
         "install": ["pip install -q --no-build-isolation ."],
     },
+    "pytoolz/cytoolz": {
+        "python": "3.11",
+        "pip_packages": ["pytest", "setuptools", "wheel", "Cython==3.1.8", "toolz"],
+        "install": ["python setup.py -q build_ext --inplace --with-cython"],
+        "pythonpath": ["."],
+    },
+    "aio-libs/yarl": {
+        "python": "3.11",
+        "pip_packages": ["pytest", "setuptools", "wheel", "Cython==3.1.8", "expandvars", "multidict", "idna", "propcache"],
+        "install": ["pip install -q --no-build-isolation --no-deps ."],
+    },
     "aio-libs/multidict": {
         "python": "3.11",
         "pip_packages": ["pytest", "setuptools", "wheel"],
@@ -35,10 +46,14 @@ TEST_PATHS = {
     "ilanschnell/bitarray": ["bitarray/test_bitarray.py", "bitarray/test_util.py"],
     "python-pillow/Pillow": ["Tests"],
     "aio-libs/multidict": ["tests"],
+    "pytoolz/cytoolz": ["cytoolz/tests"],
+    "aio-libs/yarl": ["tests"],
 }
 
 
-def write(iid: str, repo: str, opt: str, api: str, kind: str, intro: str, workloads: list, guard_tests: list) -> None:
+def write(
+    iid: str, repo: str, opt: str, api: str, kind: str, intro: str, workloads: list, guard_tests: list, language: str = "C"
+) -> None:
     spec = {
         "repo": repo,
         "opt": opt,
@@ -50,7 +65,7 @@ def write(iid: str, repo: str, opt: str, api: str, kind: str, intro: str, worklo
         "guard_tests": guard_tests,
         "test_paths": TEST_PATHS[repo],
         "source": "hand",
-        "metadata": {"language": "C"},
+        "metadata": {"language": language},
     }
     SPECS.mkdir(exist_ok=True)
     (SPECS / f"{iid}.json").write_text(json.dumps(spec, indent=2) + "\n")
