@@ -175,3 +175,37 @@ inst(
     ],
     [U + "TestsHexlify", U + "TestsMakeEndian", U + "TestsSerialization"],
 )
+
+inst(
+    "ilanschnell__bitarray-22a7496",
+    "22a7496b",
+    "bitarray << k, >> k, <<=, >>= (big-endian)",
+    "vectorization",
+    "Shifting a big-endian `bitarray` by a few bits (`a << k`, `a >> k`, `a <<= k`, `a >>= k` with "
+    "`k` not a multiple of 8) is several times slower than the same shift of a little-endian "
+    "array, which hurts code that aligns fields of big-endian wire formats.\n\n"
+    "Make shifts of big-endian bitarrays faster.",
+    [
+        {"name": "shift_big_endian", "visible": True, "description": "a << k and a >> k of 40 big-endian arrays"},
+        {"name": "shift_inplace_stream", "description": "40 x (>>= k, <<= k) on a 500k-bit buffer"},
+        {"name": "shift_small_packets", "description": "a >> k of 1,500 packets of 2,000-12,000 bits"},
+    ],
+    [T + "NumberTests", T + "SpecialMethodTests", T + "TestsFrozenbitarray"],
+)
+
+inst(
+    "ilanschnell__bitarray-17fb659",
+    "17fb659b",
+    "bitarray ~a and invert()",
+    "vectorization",
+    "Complementing a `bitarray` (`~a`, `a.invert()`) is slower than it should be on long arrays: "
+    "taking the complement of masks of a few hundred thousand bits is several times slower than "
+    "copying them.\n\n"
+    "Make `~a` and `a.invert()` faster.",
+    [
+        {"name": "invert_masks", "visible": True, "description": "~a of 60 masks of 200k-500k bits"},
+        {"name": "invert_inplace", "description": "51 x a.invert() on 1M bits"},
+        {"name": "invert_many_small", "description": "~a of 5,000 arrays of 500-4,000 bits"},
+    ],
+    [T + "NumberTests", T + "MethodTests", T + "SpecialMethodTests", T + "TestsFrozenbitarray"],
+)

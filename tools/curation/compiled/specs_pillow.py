@@ -24,9 +24,9 @@ inst(
     "edit some channels and merge them back spend a noticeable part of their time in the merge.\n\n"
     "Make `Image.merge` faster.",
     [
-        {"name": "merge_rgba_bands", "visible": True, "description": "merge('RGBA') of 8 sets of 640x480 bands"},
-        {"name": "merge_rgb_thumbs", "description": "merge('RGB') of 400 thumbnail band triples"},
-        {"name": "merge_la_ycbcr", "description": "merge('LA') and merge('YCbCr') of 1024x768 bands"},
+        {"name": "merge_rgba_bands", "visible": True, "description": "merge('RGBA') of 8 sets of 800x600 bands"},
+        {"name": "merge_rgb_frames", "description": "merge('RGB') of 10 frames of 1024x768"},
+        {"name": "merge_la_ycbcr", "description": "6 x merge('LA') and merge('YCbCr') of 1024x768 bands"},
     ],
     ["Tests/test_image_split.py", "Tests/test_image.py", "Tests/test_format_hsv.py"],
 )
