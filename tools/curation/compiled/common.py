@@ -29,25 +29,12 @@ ENVS = {
         "install": ["python setup.py -q build_ext --inplace --with-cython"],
         "pythonpath": ["."],
     },
-    "aio-libs/yarl": {
-        "python": "3.11",
-        "pip_packages": ["pytest", "setuptools", "wheel", "Cython==3.1.8", "expandvars", "multidict", "idna", "propcache"],
-        "install": ["pip install -q --no-build-isolation --no-deps ."],
-    },
-    "aio-libs/multidict": {
-        "python": "3.11",
-        "pip_packages": ["pytest", "setuptools", "wheel"],
-        "install": ["python setup.py -q build_ext --inplace"],
-        "pythonpath": ["."],
-    },
 }
 
 TEST_PATHS = {
     "ilanschnell/bitarray": ["bitarray/test_bitarray.py", "bitarray/test_util.py"],
     "python-pillow/Pillow": ["Tests"],
-    "aio-libs/multidict": ["tests"],
     "pytoolz/cytoolz": ["cytoolz/tests"],
-    "aio-libs/yarl": ["tests"],
 }
 
 

@@ -23,7 +23,7 @@ def main() -> None:
         iid, val = inst["instance_id"], inst.get("validation") or {}
         if not val.get("valid"):
             continue
-        runs = [h for h in val.get("history", []) if h.get("seed_digest") == val["seed_digest"]][-1:] + [val]
+        runs = [*[h for h in val.get("history", []) if h.get("seed_digest") == val["seed_digest"]][-1:], val]
         repos.setdefault(inst["repo"], []).append(val["speedup"]["estimate"])
         meta = inst["metadata"]
         api = meta["api"].replace("|", "\\|")
