@@ -209,20 +209,3 @@ inst(
     ],
     [T + "NumberTests", T + "MethodTests", T + "SpecialMethodTests", T + "TestsFrozenbitarray"],
 )
-
-inst(
-    "ilanschnell__bitarray-af016c4",
-    "af016c44",
-    "bitarray slice assignment of a bool with a step (a[s:e:k] = v)",
-    "algorithmic",
-    "Assigning a single bit value to an extended slice of a `bitarray` (`a[i*i::i] = 0` in a sieve, "
-    "`a[c::width] = 1` to set a column of a bit matrix, negative steps too) is slower than it needs "
-    "to be: each selected bit costs far more than setting one bit should.\n\n"
-    "Make assignment of 0/1 (or False/True) to a slice with a step other than 1 faster.",
-    [
-        {"name": "sieve_marks", "visible": True, "description": "sieve of Eratosthenes over 1.5M-2M bits"},
-        {"name": "stripe_columns", "description": "a[c::width] = v for 100 columns of an 8M-bit matrix"},
-        {"name": "reverse_step_fill", "description": "60 negative/odd-step slice fills on 400k bits"},
-    ],
-    [T + "SliceTests", T + "SequenceMethodsTests", T + "MethodTests"],
-)

@@ -69,8 +69,8 @@ write(
     "inputs, and the results of every other public API must stay the same, and the tests under "
     "`cytoolz/tests/` must keep passing.",
     [
-        {"name": "merge_sorted_streams", "visible": True, "description": "merge of 2-6 sorted int streams of 5k-15k items"},
-        {"name": "merge_sorted_key", "description": "merge with key= of 3-5 record lists"},
+        {"name": "merge_sorted_streams", "visible": True, "description": "merge of 2-4 sorted int streams of 5k-15k items"},
+        {"name": "merge_sorted_records", "description": "merge of 3 sorted lists of (time, host) tuples"},
         {"name": "merge_sorted_words", "description": "first 5,000 items of a merge of 4 sorted word lists"},
     ],
     GUARDS,
