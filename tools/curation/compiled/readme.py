@@ -24,6 +24,9 @@ def main() -> None:
         if not val.get("valid"):
             continue
         runs = [*[h for h in val.get("history", []) if h.get("seed_digest") == val["seed_digest"]][:1], val]
+        names = {w["name"] for w in inst["workloads"]}
+        if len(runs) < 2 or any(set(r["per_workload"]) != names for r in runs):
+            continue  # workloads changed since: not validated as they are
         repos.setdefault(inst["repo"], []).append(val["speedup"]["estimate"])
         meta = inst["metadata"]
         api = meta["api"].replace("|", "\\|")
