@@ -209,3 +209,20 @@ inst(
     ],
     [T + "NumberTests", T + "MethodTests", T + "SpecialMethodTests", T + "TestsFrozenbitarray"],
 )
+
+inst(
+    "ilanschnell__bitarray-af016c4",
+    "af016c44",
+    "bitarray slice assignment of a bool with a step (a[s:e:k] = v)",
+    "algorithmic",
+    "Assigning a single bit value to an extended slice of a `bitarray` (`a[i*i::i] = 0` in a sieve, "
+    "`a[1::2] = 0` to clear every other bit, negative steps too) is slower than it needs to be: "
+    "each selected bit costs far more than setting one bit should.\n\n"
+    "Make assignment of 0/1 (or False/True) to a slice with a step other than 1 faster.",
+    [
+        {"name": "sieve_marks", "visible": True, "description": "sieve of Eratosthenes over 1.5M-2M bits"},
+        {"name": "interleave_fill", "description": "40 x a[off::k] = v, k in 2..7, on 2M bits"},
+        {"name": "reverse_step_fill", "description": "60 negative/odd-step slice fills on 400k bits"},
+    ],
+    [T + "SliceTests", T + "SequenceMethodsTests", T + "MethodTests"],
+)

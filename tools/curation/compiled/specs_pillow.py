@@ -15,23 +15,6 @@ def inst(iid, opt, api, kind, problem, workloads, guards):
 
 
 inst(
-    "python-pillow__Pillow-a94578c",
-    "a94578cf9",
-    "PIL.Image.merge",
-    "vectorization",
-    "`PIL.Image.merge(mode, bands)` (building an RGB, RGBA, LA or YCbCr image from single-band "
-    "images) is slower than copying that many pixels should be. Pipelines that split an image, "
-    "edit some channels and merge them back spend a noticeable part of their time in the merge.\n\n"
-    "Make `Image.merge` faster.",
-    [
-        {"name": "merge_rgba_bands", "visible": True, "description": "merge('RGBA') of 8 sets of 800x600 bands"},
-        {"name": "merge_rgb_frames", "description": "merge('RGB') of 10 frames of 1024x768"},
-        {"name": "merge_la_ycbcr", "description": "6 x merge('LA') and merge('YCbCr') of 1024x768 bands"},
-    ],
-    ["Tests/test_image_split.py", "Tests/test_image.py", "Tests/test_format_hsv.py"],
-)
-
-inst(
     "python-pillow__Pillow-53e02c4",
     "53e02c43c",
     "PIL.Image.new with a fill colour",
