@@ -28,6 +28,8 @@ def main(argv: list[str]) -> None:
             for f in sorted(Path(d).glob("*/report.json")):
                 r = json.loads(f.read_text())
                 iid = r["instance_id"]
+                if not (DS / iid / "instance.json").exists():
+                    continue  # kept out of the dataset since
                 verdicts.setdefault(iid, {})[kind] = r.get("opt") or r.get("verdict")
                 b = r.get("builds") or {}
                 entry = builds.setdefault(iid, {})
