@@ -45,8 +45,10 @@ def main() -> None:
     out = [
         "# perfbench compiled",
         "",
-        "Validated instances whose timed path is compiled code: the expert's speed-up is in C sources",
-        "(bitarray's `_bitarray.c` / `_util.c`, Pillow's `src/libImaging/`), not in a Python wrapper.",
+        "Validated instances whose timed path is compiled code: the expert's speed-up is in C or Cython",
+        "sources (bitarray's `_bitarray.c` / `_util.c`, Pillow's `src/libImaging/`, cytoolz's",
+        "`itertoolz.pyx`), not in a Python wrapper. Validation ran on the local backend, as for v1; the",
+        "gold and empty checks ran with `--backend docker`.",
         "Same bar as v1 (`instances/v1/README.md`): every workload's 95% CI lower bound of the expert",
         "speedup is at least 1.2x in two validation runs under the release seed (`eval_seed` of",
         "`dataset.json`) on a reserved CPU, base and expert give the same results, the guard tests pass",
