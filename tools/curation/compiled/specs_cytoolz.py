@@ -60,9 +60,8 @@ write(
     "cytoolz.merge_sorted",
     "algorithmic",
     "`cytoolz.merge_sorted(*seqs, key=None)` (merging already sorted iterables lazily) is slower "
-    "than it should be for a compiled library: merging a handful of sorted streams of a few "
-    "thousand items each, with or without `key=`, costs about as much per item as a pure-Python "
-    "heap merge.\n\n"
+    "than it needs to be: code that merges a handful of sorted streams of a few thousand items "
+    "each (sorted logs, sorted runs of numbers or words) spends much of its time in it.\n\n"
     "Make `cytoolz.merge_sorted` faster. The modules under `cytoolz/` are Cython and are compiled by "
     "the install step; they must stay compiled and in use. The merged order (including the order of "
     "equal items, which comes from the order of the input sequences), laziness on infinite or long "
