@@ -36,8 +36,8 @@ inst(
     "5c9ca56c3",
     "PIL.ImageChops.invert",
     "vectorization",
-    "`PIL.ImageChops.invert(image)` (the negative of an image) runs at a fraction of the speed of "
-    "a plain memory copy of the same pixels, for grayscale, RGB and RGBA images alike.\n\n"
+    "`PIL.ImageChops.invert(image)` (the negative of an image) is slower than such a simple "
+    "per-byte operation should be, for grayscale, RGB and RGBA images alike.\n\n"
     "Make `ImageChops.invert` faster.",
     [
         {"name": "invert_photos", "visible": True, "description": "invert of 6 RGB photos of about 1000x750"},
