@@ -39,7 +39,15 @@ TEST_PATHS = {
 
 
 def write(
-    iid: str, repo: str, opt: str, api: str, kind: str, intro: str, workloads: list, guard_tests: list, language: str = "C"
+    iid: str,
+    repo: str,
+    opt: str,
+    api: str,
+    kind: str,
+    intro: str,
+    workloads: list,
+    guard_tests: list,
+    language: str = "C",
 ) -> None:
     spec = {
         "repo": repo,

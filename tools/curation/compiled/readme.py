@@ -15,15 +15,24 @@ def ci(v: dict) -> str:
 
 
 def main() -> None:
-    builds = json.loads((DS / "build-times.json").read_text()) if (DS / "build-times.json").exists() else {}
-    verdicts = json.loads((DS / "verdicts.json").read_text()) if (DS / "verdicts.json").exists() else {}
+    builds = (
+        json.loads((DS / "build-times.json").read_text())
+        if (DS / "build-times.json").exists()
+        else {}
+    )
+    verdicts = (
+        json.loads((DS / "verdicts.json").read_text()) if (DS / "verdicts.json").exists() else {}
+    )
     rows, wl_rows, repos = [], [], {}
     for path in sorted(DS.glob("*/instance.json")):
         inst = json.loads(path.read_text())
         iid, val = inst["instance_id"], inst.get("validation") or {}
         if not val.get("valid"):
             continue
-        runs = [*[h for h in val.get("history", []) if h.get("seed_digest") == val["seed_digest"]][:1], val]
+        runs = [
+            *[h for h in val.get("history", []) if h.get("seed_digest") == val["seed_digest"]][:1],
+            val,
+        ]
         names = {w["name"] for w in inst["workloads"]}
         if len(runs) < 2 or any(set(r["per_workload"]) != names for r in runs):
             continue  # workloads changed since: not validated as they are
@@ -41,7 +50,9 @@ def main() -> None:
         )
         for w in inst["workloads"]:
             cells = [ci(r["per_workload"][w["name"]]) for r in runs]
-            wl_rows.append(f"| `{iid}` | `{w['name']}`{' (visible)' if w['visible'] else ''} | {' | '.join(cells)} |")
+            wl_rows.append(
+                f"| `{iid}` | `{w['name']}`{' (visible)' if w['visible'] else ''} | {' | '.join(cells)} |"
+            )
     out = [
         "# perfbench compiled",
         "",

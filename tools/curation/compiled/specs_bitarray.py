@@ -28,11 +28,24 @@ inst(
     "which hurts code that walks a sparse bitmap (allocation maps, free lists, Bloom filters).\n\n"
     "Make locating a bit in a bitarray faster.",
     [
-        {"name": "index_sparse_flags", "visible": True, "description": "index(1, i) walk over 40 set bits of 3M bits"},
+        {
+            "name": "index_sparse_flags",
+            "visible": True,
+            "description": "index(1, i) walk over 40 set bits of 3M bits",
+        },
         {"name": "any_all_blocks", "description": "any()/all() on 60 arrays of 500k-700k bits"},
-        {"name": "index_zero_ranges", "description": "index(0, start, stop) on a mostly-set 2M-bit array, one-bit search"},
+        {
+            "name": "index_zero_ranges",
+            "description": "index(0, start, stop) on a mostly-set 2M-bit array, one-bit search",
+        },
     ],
-    [T + "IndexTests", T + "SearchTests", T + "MethodTests", T + "SpecialMethodTests", U + "TestsRIndex"],
+    [
+        T + "IndexTests",
+        T + "SearchTests",
+        T + "MethodTests",
+        T + "SpecialMethodTests",
+        U + "TestsRIndex",
+    ],
 )
 
 inst(
@@ -45,11 +58,23 @@ inst(
     "thousand bits, as a bitmap index or a sieve does, spends most of its time in these operators.\n\n"
     "Make the bitwise operators faster.",
     [
-        {"name": "mask_and_or_xor", "visible": True, "description": "&, |, ^ of 30 pairs of 250k-bit masks"},
-        {"name": "bitmap_index_query", "description": "in-place |=, &=, ^= over 40 bitmaps of 400k bits"},
+        {
+            "name": "mask_and_or_xor",
+            "visible": True,
+            "description": "&, |, ^ of 30 pairs of 250k-bit masks",
+        },
+        {
+            "name": "bitmap_index_query",
+            "description": "in-place |=, &=, ^= over 40 bitmaps of 400k bits",
+        },
         {"name": "invert_xor_many", "description": "^ and & of 2,000 arrays of 4k-20k bits"},
     ],
-    [T + "NumberTests", T + "SpecialMethodTests", T + "TestsFrozenbitarray", U + "TestsBitwiseCount"],
+    [
+        T + "NumberTests",
+        T + "SpecialMethodTests",
+        T + "TestsFrozenbitarray",
+        U + "TestsBitwiseCount",
+    ],
 )
 
 inst(
@@ -62,11 +87,23 @@ inst(
     "bits takes far longer than writing that many bits should.\n\n"
     "Make repetition of bitarrays faster.",
     [
-        {"name": "repeat_patterns", "visible": True, "description": "p * n for 40 patterns of 5-120 bits, n 2k-8k"},
+        {
+            "name": "repeat_patterns",
+            "visible": True,
+            "description": "p * n for 40 patterns of 5-120 bits, n 2k-8k",
+        },
         {"name": "inplace_repeat", "description": "a *= n for 60 patterns of 1-64 bits, n 3k-12k"},
-        {"name": "tile_bytes_pattern", "description": "n * p for 30 byte-aligned patterns, n 5k-20k"},
+        {
+            "name": "tile_bytes_pattern",
+            "description": "n * p for 30 byte-aligned patterns, n 5k-20k",
+        },
     ],
-    [T + "SequenceMethodsTests", T + "NumberTests", T + "SpecialMethodTests", T + "TestsFrozenbitarray"],
+    [
+        T + "SequenceMethodsTests",
+        T + "NumberTests",
+        T + "SpecialMethodTests",
+        T + "TestsFrozenbitarray",
+    ],
 )
 
 inst(
@@ -80,7 +117,11 @@ inst(
     "place takes a long time.\n\n"
     "Make these edits faster.",
     [
-        {"name": "delete_slices", "visible": True, "description": "150 short del a[i:j] in a 120k-bit array"},
+        {
+            "name": "delete_slices",
+            "visible": True,
+            "description": "150 short del a[i:j] in a 120k-bit array",
+        },
         {"name": "insert_fields", "description": "150 a[i:i] = field in a 100k-bit array"},
         {"name": "pop_insert_bits", "description": "200 pop(i) + insert(j, v) in a 100k-bit array"},
     ],
@@ -98,8 +139,15 @@ inst(
     "Make `ba2base` with base 16 faster. Its output for every base (2, 4, 8, 16, 32, 64) and the "
     "errors it raises must stay the same.",
     [
-        {"name": "hex_digest_rows", "visible": True, "description": "ba2base(16) of 200 arrays of 4k-40k bits"},
-        {"name": "hex_one_big", "description": "ba2base(16) of 3 little-endian arrays of 1M-3M bits"},
+        {
+            "name": "hex_digest_rows",
+            "visible": True,
+            "description": "ba2base(16) of 200 arrays of 4k-40k bits",
+        },
+        {
+            "name": "hex_one_big",
+            "description": "ba2base(16) of 3 little-endian arrays of 1M-3M bits",
+        },
         {"name": "hex_short_keys", "description": "ba2base(16) of 3,000 keys of 64-512 bits"},
     ],
     [U + "TestsHexlify", U + "TestsBase", U + "MixedTests"],
@@ -116,9 +164,19 @@ inst(
     "Code that checks data read from a file against data received in the other bit order suffers.\n\n"
     "Make comparisons between bitarrays of different endianness faster.",
     [
-        {"name": "equal_mixed_endian", "visible": True, "description": "== and != of 200 opposite-endian pairs"},
-        {"name": "sort_mixed_endian", "description": "<, <=, > of 300 opposite-endian pairs with long common prefixes"},
-        {"name": "dedupe_frames", "description": "matching 150 big-endian frames against 20 little-endian ones"},
+        {
+            "name": "equal_mixed_endian",
+            "visible": True,
+            "description": "== and != of 200 opposite-endian pairs",
+        },
+        {
+            "name": "sort_mixed_endian",
+            "description": "<, <=, > of 300 opposite-endian pairs with long common prefixes",
+        },
+        {
+            "name": "dedupe_frames",
+            "description": "matching 150 big-endian frames against 20 little-endian ones",
+        },
     ],
     [T + "RichCompareTests", T + "SpecialMethodTests", T + "TestsFrozenbitarray"],
 )
@@ -134,9 +192,19 @@ inst(
     "takes up to a millisecond per call when the bit is near the front.\n\n"
     "Make right-to-left search for one bit faster.",
     [
-        {"name": "find_last_set", "visible": True, "description": "find(1, right=True) on 80 sparse arrays of 300k-600k bits"},
-        {"name": "index_last_zero", "description": "index(0, right=True) and find(0, s, e, right=True) on mostly-set arrays"},
-        {"name": "rindex_util", "description": "util.rindex(a, 1) and find(1, 100, right=True) on sparse arrays"},
+        {
+            "name": "find_last_set",
+            "visible": True,
+            "description": "find(1, right=True) on 80 sparse arrays of 300k-600k bits",
+        },
+        {
+            "name": "index_last_zero",
+            "description": "index(0, right=True) and find(0, s, e, right=True) on mostly-set arrays",
+        },
+        {
+            "name": "rindex_util",
+            "description": "util.rindex(a, 1) and find(1, 100, right=True) on sparse arrays",
+        },
     ],
     [T + "IndexTests", T + "SearchTests", T + "MethodTests", U + "TestsRIndex"],
 )
@@ -152,9 +220,19 @@ inst(
     "Make deleting by a sequence of indices faster. Negative indices, duplicates, unsorted "
     "indices and the errors for out-of-range indices must keep behaving as they do.",
     [
-        {"name": "drop_head_indices", "visible": True, "description": "del a[idx], 200 indices in the first 2k of 400k bits"},
-        {"name": "drop_sorted_early", "description": "del a[sorted idx] in the first 5% of 200k bits"},
-        {"name": "drop_tuple_negative", "description": "del a[tuple] with negative indices, 300k-bit arrays"},
+        {
+            "name": "drop_head_indices",
+            "visible": True,
+            "description": "del a[idx], 200 indices in the first 2k of 400k bits",
+        },
+        {
+            "name": "drop_sorted_early",
+            "description": "del a[sorted idx] in the first 5% of 200k bits",
+        },
+        {
+            "name": "drop_tuple_negative",
+            "description": "del a[tuple] with negative indices, 300k-bit arrays",
+        },
     ],
     [T + "SequenceTests", T + "SliceTests", T + "SequenceMethodsTests", T + "MethodTests"],
 )
@@ -169,8 +247,15 @@ inst(
     "endiannesses and for upper- and lower-case digits.\n\n"
     "Make `hex2ba` faster. Its results and the errors it raises for bad input must stay the same.",
     [
-        {"name": "parse_hex_dumps", "visible": True, "description": "hex2ba of 150 strings of 1k-10k digits"},
-        {"name": "parse_hex_little", "description": "hex2ba(s, 'little') of 40 mixed-case strings of 20k-60k digits"},
+        {
+            "name": "parse_hex_dumps",
+            "visible": True,
+            "description": "hex2ba of 150 strings of 1k-10k digits",
+        },
+        {
+            "name": "parse_hex_little",
+            "description": "hex2ba(s, 'little') of 40 mixed-case strings of 20k-60k digits",
+        },
         {"name": "parse_hex_ids", "description": "hex2ba of 5,000 ids of 32-128 digits"},
     ],
     [U + "TestsHexlify", U + "TestsMakeEndian", U + "TestsSerialization"],
@@ -186,9 +271,16 @@ inst(
     "bits, which hurts code that aligns fields of big-endian wire formats.\n\n"
     "Make shifts of big-endian bitarrays faster.",
     [
-        {"name": "shift_big_endian", "visible": True, "description": "a << k and a >> k of 40 big-endian arrays"},
+        {
+            "name": "shift_big_endian",
+            "visible": True,
+            "description": "a << k and a >> k of 40 big-endian arrays",
+        },
         {"name": "shift_inplace_stream", "description": "40 x (>>= k, <<= k) on a 500k-bit buffer"},
-        {"name": "shift_small_packets", "description": "a >> k of 1,500 packets of 2,000-12,000 bits"},
+        {
+            "name": "shift_small_packets",
+            "description": "a >> k of 1,500 packets of 2,000-12,000 bits",
+        },
     ],
     [T + "NumberTests", T + "SpecialMethodTests", T + "TestsFrozenbitarray"],
 )
@@ -203,7 +295,11 @@ inst(
     "operation should.\n\n"
     "Make `~a` and `a.invert()` faster.",
     [
-        {"name": "invert_masks", "visible": True, "description": "~a of 60 masks of 200k-500k bits"},
+        {
+            "name": "invert_masks",
+            "visible": True,
+            "description": "~a of 60 masks of 200k-500k bits",
+        },
         {"name": "invert_inplace", "description": "51 x a.invert() on 1M bits"},
         {"name": "invert_many_small", "description": "~a of 5,000 arrays of 500-4,000 bits"},
     ],
@@ -220,9 +316,16 @@ inst(
     "each selected bit costs far more than setting one bit should.\n\n"
     "Make assignment of 0/1 (or False/True) to a slice with a step other than 1 faster.",
     [
-        {"name": "sieve_marks", "visible": True, "description": "sieve of Eratosthenes over 1.5M-2M bits"},
+        {
+            "name": "sieve_marks",
+            "visible": True,
+            "description": "sieve of Eratosthenes over 1.5M-2M bits",
+        },
         {"name": "interleave_fill", "description": "40 x a[off::k] = v, k in 2..7, on 2M bits"},
-        {"name": "reverse_step_fill", "description": "60 negative/odd-step slice fills on 400k bits"},
+        {
+            "name": "reverse_step_fill",
+            "description": "60 negative/odd-step slice fills on 400k bits",
+        },
     ],
     [T + "SliceTests", T + "SequenceMethodsTests", T + "MethodTests"],
 )

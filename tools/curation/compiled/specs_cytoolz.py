@@ -50,7 +50,7 @@ GUARDS = [
     "cytoolz/tests/test_itertoolz.py::test_diff",
     "cytoolz/tests/test_itertoolz.py::test_topk",
     "cytoolz/tests/test_itertoolz.py::test_topk_is_stable",
-    "cytoolz/tests/test_itertoolz.py::test_peek"
+    "cytoolz/tests/test_itertoolz.py::test_peek",
 ]
 
 write(
@@ -68,9 +68,19 @@ write(
     "inputs, and the results of every other public API must stay the same, and the tests under "
     "`cytoolz/tests/` must keep passing.",
     [
-        {"name": "merge_sorted_streams", "visible": True, "description": "merge of 2-4 sorted int streams of 5k-15k items"},
-        {"name": "merge_sorted_records", "description": "merge of 3 sorted lists of (time, host) tuples"},
-        {"name": "merge_sorted_words", "description": "first 5,000 items of a merge of 4 sorted word lists"},
+        {
+            "name": "merge_sorted_streams",
+            "visible": True,
+            "description": "merge of 2-4 sorted int streams of 5k-15k items",
+        },
+        {
+            "name": "merge_sorted_records",
+            "description": "merge of 3 sorted lists of (time, host) tuples",
+        },
+        {
+            "name": "merge_sorted_words",
+            "description": "first 5,000 items of a merge of 4 sorted word lists",
+        },
     ],
     GUARDS,
     language="Cython",

@@ -24,7 +24,11 @@ inst(
     "(I, F) alike. Drawing code that starts every frame from a blank canvas pays for it each time.\n\n"
     "Make `Image.new` with a fill colour faster.",
     [
-        {"name": "new_canvas_rgb", "visible": True, "description": "Image.new('RGB') of 12 canvases 800x600-1200x900"},
+        {
+            "name": "new_canvas_rgb",
+            "visible": True,
+            "description": "Image.new('RGB') of 12 canvases 800x600-1200x900",
+        },
         {"name": "new_tiles_mixed", "description": "Image.new of 300 RGB, RGBA, I and F tiles"},
         {"name": "new_rgba_layers", "description": "Image.new of RGBA, I and F layers of 1024x768"},
     ],
@@ -40,7 +44,11 @@ inst(
     "per-byte operation should be, for grayscale, RGB and RGBA images alike.\n\n"
     "Make `ImageChops.invert` faster.",
     [
-        {"name": "invert_photos", "visible": True, "description": "invert of 6 RGB photos of about 1000x750"},
+        {
+            "name": "invert_photos",
+            "visible": True,
+            "description": "invert of 6 RGB photos of about 1000x750",
+        },
         {"name": "invert_masks_l", "description": "invert of 150 L masks of 200-500 pixels a side"},
         {"name": "invert_rgba_layers", "description": "invert of 4 RGBA layers of 1600x1200"},
     ],
