@@ -193,39 +193,48 @@ class ImageBuilder:
     def instance(
         self, instance: Instance, mirror: Path, log_dir: Path, env: LayerResult | None = None
     ) -> LayerResult:
+        """base_commit and opt_commit as trees (no history), each built: what evaluation runs."""
         env = env or self.env(instance, log_dir)
-        tag = self.instance_tag(instance, env.image_id)
 
         def fill(ctx: Path) -> None:
             repos.export_tree(mirror, instance.base_commit, ctx / "base")
             repos.export_tree(mirror, instance.opt_commit, ctx / "expt")
 
-        self.stage("instance image (base and expert)")
-        return self._build(
-            "instance",
-            tag,
-            log_dir / "build-instance.log",
-            {"ENV_IMAGE": env.tag},
-            fill,
-            {"perfbench.instance": instance.instance_id},
+        tag = self.instance_tag(instance, env.image_id)
+        return self._top_layer(
+            "instance", "instance image (base and expert)", tag, instance, env, fill, log_dir
         )
 
     def agent(
         self, instance: Instance, mirror: Path, log_dir: Path, env: LayerResult | None = None
     ) -> LayerResult:
+        """base only, with a history cut at base_commit: what an agent works in."""
         env = env or self.env(instance, log_dir)
-        tag = self.agent_tag(instance, env.image_id)
 
         def fill(ctx: Path) -> None:
             history.cut_history(
                 mirror, instance.base_commit, ctx / "repo", forbidden=(instance.opt_commit,)
             )
 
-        self.stage("agent image")
+        tag = self.agent_tag(instance, env.image_id)
+        return self._top_layer("agent", "agent image", tag, instance, env, fill, log_dir)
+
+    def _top_layer(
+        self,
+        layer: str,
+        what: str,
+        tag: str,
+        instance: Instance,
+        env: LayerResult,
+        fill: Callable[[Path], None],
+        log_dir: Path,
+    ) -> LayerResult:
+        """A layer of one instance on top of its repository's env image."""
+        self.stage(what)
         return self._build(
-            "agent",
+            layer,
             tag,
-            log_dir / "build-agent.log",
+            log_dir / f"build-{layer}.log",
             {"ENV_IMAGE": env.tag},
             fill,
             {"perfbench.instance": instance.instance_id},
