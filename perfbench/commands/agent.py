@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..repos import default_cache_dir
-from .common import parse_ids
+from .common import cache_dir_option, parse_ids, repo_url_template_option
 
 
 @click.group("agent")
@@ -89,19 +89,8 @@ def command() -> None:
 @click.option("--memory-mb", default=4096, show_default=True, help="Memory of the container.")
 @click.option("--pids", default=512, show_default=True, help="Processes in the container.")
 @click.option("--rerun", is_flag=True, help="Run finished instances again.")
-@click.option(
-    "--repo-url-template",
-    default=None,
-    envvar="PERFBENCH_REPO_URL",
-    help="Where repositories come from (placeholders {repo}, {owner}, {name}).",
-)
-@click.option(
-    "--cache-dir",
-    default=None,
-    type=click.Path(path_type=Path),
-    envvar="PERFBENCH_CACHE",
-    help="Repository mirrors and the root-filesystem cache. [default: ~/.cache/perfbench]",
-)
+@repo_url_template_option()
+@cache_dir_option("Repository mirrors and the root-filesystem cache.")
 @click.option(
     "--base-image",
     default=None,

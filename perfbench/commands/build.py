@@ -9,7 +9,7 @@ import click
 
 from ..errors import BuildError
 from ..repos import default_cache_dir
-from .common import parse_ids
+from .common import cache_dir_option, parse_ids, repo_url_template_option
 
 
 @click.command("build")
@@ -58,19 +58,8 @@ from .common import parse_ids
     type=click.Path(path_type=Path),
     help="Build logs, one per image. [default: runs/build/<timestamp>]",
 )
-@click.option(
-    "--repo-url-template",
-    default=None,
-    envvar="PERFBENCH_REPO_URL",
-    help="Where repositories come from (placeholders {repo}, {owner}, {name}).",
-)
-@click.option(
-    "--cache-dir",
-    default=None,
-    type=click.Path(path_type=Path),
-    envvar="PERFBENCH_CACHE",
-    help="Repository mirrors and the root-filesystem cache. [default: ~/.cache/perfbench]",
-)
+@repo_url_template_option()
+@cache_dir_option("Repository mirrors and the root-filesystem cache.")
 def command(
     dataset_path: Path,
     instance_ids: str | None,

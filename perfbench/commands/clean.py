@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..repos import default_cache_dir
+from .common import cache_dir_option
 
 
 @click.command("clean")
@@ -35,13 +36,7 @@ from ..repos import default_cache_dir
     is_flag=True,
     help="Also remove the containers and candidate images of evaluations still running.",
 )
-@click.option(
-    "--cache-dir",
-    default=None,
-    type=click.Path(path_type=Path),
-    envvar="PERFBENCH_CACHE",
-    help="Cache folder of the root-filesystem tarball. [default: ~/.cache/perfbench]",
-)
+@cache_dir_option("Cache folder of the root-filesystem tarball.")
 def command(
     everything: bool,
     candidates: bool,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -15,6 +15,30 @@ from ..repos import default_cache_dir
 from ..sandbox import BACKENDS, resolve_backend_name
 from ..sandbox.base import Limits
 from ..sandbox.limits import available_cpus
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def repo_url_template_option(help_text: str = "") -> Callable[[F], F]:
+    """``--repo-url-template`` (env PERFBENCH_REPO_URL), the same in every command."""
+    return click.option(
+        "--repo-url-template",
+        default=None,
+        envvar="PERFBENCH_REPO_URL",
+        help=help_text or "Where repositories come from (placeholders {repo}, {owner}, {name}).",
+    )
+
+
+def cache_dir_option(what: str) -> Callable[[F], F]:
+    """``--cache-dir`` (env PERFBENCH_CACHE); ``what`` says what the command keeps there."""
+    return click.option(
+        "--cache-dir",
+        default=None,
+        type=click.Path(path_type=Path),
+        envvar="PERFBENCH_CACHE",
+        help=f"{what} [default: ~/.cache/perfbench]",
+    )
+
 
 _MEASURE_OPTIONS = [
     click.option(
@@ -92,20 +116,11 @@ _MEASURE_OPTIONS = [
     click.option(
         "--memory-mb", default=4096, show_default=True, help="Memory limit of each process."
     ),
-    click.option(
-        "--repo-url-template",
-        default=None,
-        envvar="PERFBENCH_REPO_URL",
-        help="Where repositories come from, e.g. 'file:///mirrors/{owner}/{name}' "
-        "(placeholders {repo}, {owner}, {name}). [default: the dataset's own, else GitHub]",
+    repo_url_template_option(
+        "Where repositories come from, e.g. 'file:///mirrors/{owner}/{name}' "
+        "(placeholders {repo}, {owner}, {name}). [default: the dataset's own, else GitHub]"
     ),
-    click.option(
-        "--cache-dir",
-        default=None,
-        type=click.Path(path_type=Path),
-        envvar="PERFBENCH_CACHE",
-        help="Repository mirrors and cached builds. [default: ~/.cache/perfbench]",
-    ),
+    cache_dir_option("Repository mirrors and cached builds."),
     click.option(
         "--runs-dir", default=Path("runs"), type=click.Path(path_type=Path), show_default=True
     ),

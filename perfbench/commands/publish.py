@@ -9,6 +9,7 @@ import click
 
 from ..datasets import load_dataset
 from ..repos import default_cache_dir
+from .common import cache_dir_option, repo_url_template_option
 
 
 @click.command("publish")
@@ -56,19 +57,10 @@ from ..repos import default_cache_dir
     show_default=True,
     help="Ship local repositories (bundles, local clones) as git bundles under repos/.",
 )
-@click.option(
-    "--repo-url-template",
-    default=None,
-    envvar="PERFBENCH_REPO_URL",
-    help="Where repositories come from for --with-patches (placeholders {repo}, {owner}, {name}).",
+@repo_url_template_option(
+    "Where repositories come from for --with-patches (placeholders {repo}, {owner}, {name})."
 )
-@click.option(
-    "--cache-dir",
-    default=None,
-    type=click.Path(path_type=Path),
-    envvar="PERFBENCH_CACHE",
-    help="Repository mirrors for --with-patches. [default: ~/.cache/perfbench]",
-)
+@cache_dir_option("Repository mirrors for --with-patches.")
 def command(
     dataset_path: Path,
     repo_id: str | None,
