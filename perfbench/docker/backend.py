@@ -36,8 +36,16 @@ import requests
 
 from ..errors import BackendUnavailable, BuildError, InputError
 from ..records import Instance
-from ..sandbox.base import BASE, CANDIDATE, EXPERT, Backend, Limits, ProcResult, VariantBuild
-from ..sandbox.local import HARNESS_DIR
+from ..sandbox.base import (
+    BASE,
+    CANDIDATE,
+    EXPERT,
+    HARNESS_DIR,
+    Backend,
+    Limits,
+    ProcResult,
+    VariantBuild,
+)
 from .buildrecords import read_from_image
 from .ca import resolve_ca_bundle
 from .candidate import build_candidate

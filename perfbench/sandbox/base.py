@@ -18,6 +18,10 @@ from ..errors import PatchError
 from ..patches import apply_patch
 from ..records import Instance
 
+# The code that runs inside every sandbox (standard library only): mounted or bound read-only
+# by each backend.
+HARNESS_DIR = Path(__file__).resolve().parent.parent.parent / "harness"
+
 BASE = "base"
 EXPERT = "expert"
 CANDIDATE = "candidate"

@@ -41,12 +41,20 @@ from .. import repos
 from ..errors import BuildError, HarnessError
 from ..pythons import docker_pythons
 from ..records import Instance
-from .base import BASE, CANDIDATE, EXPERT, Backend, Limits, ProcResult, VariantBuild
+from .base import (
+    BASE,
+    CANDIDATE,
+    EXPERT,
+    HARNESS_DIR,
+    Backend,
+    Limits,
+    ProcResult,
+    VariantBuild,
+)
 from .limits import PidsCgroup, preexec
 
 log = logging.getLogger(__name__)
 
-HARNESS_DIR = Path(__file__).resolve().parent.parent.parent / "harness"
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 

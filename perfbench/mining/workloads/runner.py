@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...sandbox.local import HARNESS_DIR
+from ...sandbox.base import HARNESS_DIR
 
 log = logging.getLogger(__name__)
 
