@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in git patch util-linux iproute2 debootstrap docker.io chromium; do
+for pkg in git patch util-linux iproute2 debootstrap debian-archive-keyring gpgv docker.io chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
