@@ -75,6 +75,10 @@ class Dataset:
             return list(self.instances)
         return [self.get(i) for i in instance_ids]
 
+    def repo_locations(self) -> dict[str, str]:
+        """The dataset's own location of each of its repositories that has one."""
+        return {r: loc for r in {i.repo for i in self} if (loc := self.repo_location(r))}
+
     def repo_location(self, repo: str) -> str | None:
         """Where the dataset itself says ``repo`` lives (e.g. a bundled git bundle), if anywhere."""
         loc = self.repos.get(repo)

@@ -36,8 +36,7 @@ JUDGE_TIMEOUT_S = 120.0
 
 def repo_cache_for(dataset: Dataset, config: EvalConfig) -> repos.RepoCache:
     """The repository cache, with the dataset's own repository locations taking precedence."""
-    overrides = {r: loc for r in {i.repo for i in dataset} if (loc := dataset.repo_location(r))}
-    return repos.RepoCache(config.cache_dir, config.url_template, overrides)
+    return repos.RepoCache(config.cache_dir, config.url_template, dataset.repo_locations())
 
 
 def ensure_expert_patches(

@@ -58,8 +58,8 @@ class BuildPass:
 
 
 def repo_cache(dataset: Dataset, cache_dir: Path, url_template: str | None) -> repos.RepoCache:
-    overrides = {r: loc for r in {i.repo for i in dataset} if (loc := dataset.repo_location(r))}
-    return repos.RepoCache(cache_dir, url_template, overrides)
+    """The repository cache, with the dataset's own repository locations taking precedence."""
+    return repos.RepoCache(cache_dir, url_template, dataset.repo_locations())
 
 
 def build_pass(
