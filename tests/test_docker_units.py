@@ -344,6 +344,16 @@ def test_supervisor_kills_leftovers_and_wipes_scratch(tmp_path):
 # ---- the in-image build script -----------------------------------------------------------------
 
 
+def _pbbuild_variant(root: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``pbbuild.py variant ROOT`` on this machine, as the images run it."""
+    return subprocess.run(
+        [sys.executable, str(DOCKERFILES / "pbbuild.py"), "variant", str(root)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+
+
 def test_pbbuild_variant_runs_install_in_a_venv(tmp_path):
     spec = {
         "python": "",
@@ -357,12 +367,7 @@ def test_pbbuild_variant_runs_install_in_a_venv(tmp_path):
     root = tmp_path / "pb" / "base"
     minidata.write(root / "tree", {"pkg/__init__.py": "X = 1\n"})
     env = {**os.environ, "PBBUILD_SPEC": str(tmp_path / "env.json")}
-    proc = subprocess.run(
-        [sys.executable, str(DOCKERFILES / "pbbuild.py"), "variant", str(root)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    proc = _pbbuild_variant(root, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (root / "tree" / "marker.txt").read_text() == "built\n"
     assert (root / "venv" / "bin" / "python").exists()
@@ -370,12 +375,7 @@ def test_pbbuild_variant_runs_install_in_a_venv(tmp_path):
 
     spec["install"] = ["exit 3"]
     (tmp_path / "env.json").write_text(json.dumps(spec))
-    proc = subprocess.run(
-        [sys.executable, str(DOCKERFILES / "pbbuild.py"), "variant", str(root)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    proc = _pbbuild_variant(root, env)
     assert proc.returncode == 1 and "step failed (exit 3)" in proc.stdout
 
 
@@ -401,12 +401,7 @@ def test_pbbuild_leaves_a_build_record(tmp_path):
     root = tmp_path / "pb" / "base"
     minidata.write(root / "tree", {"pkg/__init__.py": "X = 1\n"})
     env = {**os.environ, "PBBUILD_SPEC": str(tmp_path / "env.json")}
-    proc = subprocess.run(
-        [sys.executable, str(DOCKERFILES / "pbbuild.py"), "variant", str(root)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    proc = _pbbuild_variant(root, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     record = json.loads((root / "build.json").read_text())
     assert record["seconds"] >= 0.2  # the install step's sleep is inside the timed build
