@@ -82,6 +82,9 @@ class Spec:
     path: Path
     data: dict[str, Any]
     overrides: dict[str, Any]  # what the spec itself sets of env / test options
+    repository: dict[
+        str, Any
+    ]  # its repository's settings, as the dataset's `repositories` holds them
 
     @property
     def repo(self) -> str:
@@ -121,7 +124,7 @@ def load_spec(path: Path) -> Spec:
             data[key] = repo[key]
     data.setdefault("test_paths", DEFAULT_TEST_PATHS)
     overrides = {k: raw[k] for k in REPOSITORY_FIELDS if raw.get(k) not in (None, {})}
-    return Spec(path, data, overrides)
+    return Spec(path, data, overrides, repository_settings(repo))
 
 
 def repository_settings(repo: dict[str, Any]) -> dict[str, Any]:

@@ -161,8 +161,7 @@ def cmd_render(args: argparse.Namespace) -> None:
         old = curlib.read_json(path) if path.exists() else {}
         if old.get("validation") and old.get("base_commit") == data["base_commit"]:
             data["validation"] = old["validation"]
-        repo_settings = curlib.repository_settings(curlib.load_repo(spec.path.resolve().parents[1]))
-        ensure_stage(args.stage, args.dataset, spec.repo, gd, repo_settings)
+        ensure_stage(args.stage, args.dataset, spec.repo, gd, spec.repository)
         write_json(path, data)
         pl = data["metadata"]["patch_lines"]
         log.info(
