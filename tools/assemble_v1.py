@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 from collections import defaultdict
 from pathlib import Path
 
-from perfbench.datasets import REPOSITORY_FIELDS
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools" / "curation"))
+import curlib  # noqa: E402  (the curation tools' library: repo.json, checked)
+
 DS = ROOT / "instances" / "v1"
 
 
@@ -32,11 +34,8 @@ def main() -> None:
     )
     # Each repository's settings once, from its curation repo.json; instances keep overrides.
     meta["repositories"] = {
-        repo["repo"]: {k: repo[k] for k in REPOSITORY_FIELDS if k in repo}
-        for repo in (
-            json.loads(p.read_text())
-            for p in sorted((ROOT / "tools" / "curation" / "repos").glob("*/repo.json"))
-        )
+        repo["repo"]: curlib.repository_settings(repo)
+        for repo in (curlib.load_repo(p.parent) for p in sorted(curlib.REPOS.glob("*/repo.json")))
     }
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     rows = []
