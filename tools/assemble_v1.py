@@ -111,7 +111,7 @@ def update_readme(by_repo: dict[str, list[dict]], total: int) -> None:
     readme = ROOT / "README.md"
     text = readme.read_text()
     start = text.index("| repository | instances | median expert speedup |")
-    end = text.index("## Benchmarks of perfbench itself")
+    end = text.index("\n## ", start) + 1  # the table runs to the next section, whichever it is
     table = ["| repository | instances | median expert speedup |", "|---|---|---|"]
     for repo, items in sorted(by_repo.items()):
         med = statistics.median(i["est"] for i in items if i["est"])
