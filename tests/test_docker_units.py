@@ -17,7 +17,7 @@ import pytest
 
 from perfbench.docker import engine_status
 from perfbench.docker.ca import bundle_digest, resolve_ca_bundle, write_ca_dir
-from perfbench.docker.containers import _Demux
+from perfbench.docker.containers import StreamDemux
 from perfbench.docker.history import check_history, cut_history
 from perfbench.docker.images import (
     DOCKERFILES,
@@ -158,7 +158,7 @@ def test_demux_splits_stdout_and_stderr():
     a.close()
     import time
 
-    d = _Demux(b, time.perf_counter() + 5)
+    d = StreamDemux(b, time.perf_counter() + 5)
     d.read_all()
     assert bytes(d.stdout) == b'{"ok":true}\n' and bytes(d.stderr) == b"warn\n" and not d.timed_out
 
@@ -167,7 +167,7 @@ def test_demux_deadline():
     a, b = socket.socketpair()
     import time
 
-    d = _Demux(b, time.perf_counter() + 0.3)
+    d = StreamDemux(b, time.perf_counter() + 0.3)
     d.read_all()
     assert d.timed_out
     a.close()
@@ -188,7 +188,7 @@ def test_demux_reads_lines_one_at_a_time():
             )
         )
     )
-    d = _Demux(b, time.perf_counter() + 5)
+    d = StreamDemux(b, time.perf_counter() + 5)
     assert d.read_line() == b'{"ready":true}'
     assert d.read_line() == b'{"id":1}'
     d.deadline = time.perf_counter() + 0.2

@@ -13,17 +13,14 @@ leftovers; the registry of ``docker.containers`` removes them at exit whatever h
 from __future__ import annotations
 
 import io
-import logging
 import tarfile
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..docker.containers import REGISTRY, _Demux, remove_container
+from ..docker.containers import REGISTRY, StreamDemux, kill_container, remove_container
 from ..docker.engine import LABEL, LABELS, owner_labels
 from ..errors import HarnessError
-
-log = logging.getLogger(__name__)
 
 LAYER = "agent-run"
 # Enough for git, pip and editors working as root on files they own; nothing that reaches
@@ -145,10 +142,7 @@ class AgentContainer:
     def kill(self) -> None:
         """Stop everything in the container at once (the budget is spent)."""
         self.killed = True
-        try:
-            self.client.api.kill(self.cid)
-        except Exception as exc:  # already gone
-            log.debug("kill %s: %s", self.cid[:12], exc)
+        kill_container(self.client, self.cid)
 
     # ---- files and processes --------------------------------------------------
 
@@ -204,7 +198,7 @@ class AgentContainer:
         sock = api.exec_start(eid, socket=True)
         raw = getattr(sock, "_sock", sock)
         try:
-            stream = _Demux(raw, time.perf_counter() + (deadline - t0))
+            stream = StreamDemux(raw, time.perf_counter() + (deadline - t0))
             stream.stdout_limit = OUTPUT_LIMIT
             stream.send(stdin)
             stream.read_all()

@@ -160,13 +160,13 @@ def run_container(client: Any, spec: RunSpec) -> ProcResult:
         start = time.time()
         t0 = time.perf_counter()
         api.start(cid)
-        stream = _Demux(raw, t0 + spec.limits.timeout_s)
+        stream = StreamDemux(raw, t0 + spec.limits.timeout_s)
         stream.send(spec.stdin)
         stream.read_all()
         wall = time.perf_counter() - t0
         end = time.time()
         if stream.timed_out:
-            _kill(client, cid)
+            kill_container(client, cid)
         code = _exit_code(client, cid, stream.timed_out)
         err = stream.stderr
         if code == 137 and not stream.timed_out and _oom_killed(client, cid):
@@ -211,7 +211,7 @@ class SupervisedContainer:
         self.requests = 0
         self.retired = ""
         self._sock: Any = None
-        self._stream: _Demux | None = None
+        self._stream: StreamDemux | None = None
         self._lock = threading.Lock()
 
     @property
@@ -238,7 +238,7 @@ class SupervisedContainer:
             )
             raw = getattr(self._sock, "_sock", self._sock)
             api.start(self.cid)
-            self._stream = _Demux(raw, time.perf_counter() + SUPERVISOR_START_S)
+            self._stream = StreamDemux(raw, time.perf_counter() + SUPERVISOR_START_S)
             self._stream.stdout_limit = 4 * MAX_STDOUT  # base64 of a process's stdout, and more
             line = self._stream.read_line()
             ready = _json_line(line)
@@ -399,7 +399,7 @@ def _state(client: Any, cid: str) -> dict[str, Any]:
         return {}
 
 
-class _Demux:
+class StreamDemux:
     """Reads Docker's multiplexed attach stream (8-byte frame headers) with a deadline."""
 
     def __init__(self, sock: socket.socket, deadline: float) -> None:
@@ -485,11 +485,12 @@ class _Demux:
                 self.stdout += payload
 
 
-def _kill(client: Any, cid: str) -> None:
+def kill_container(client: Any, cid: str) -> None:
+    """Kill every process of a container; one already gone is no error."""
     try:
         client.api.kill(cid)
-    except Exception:
-        pass  # already gone
+    except Exception as exc:  # already gone
+        log.debug("kill %s: %s", cid[:12], exc)
 
 
 def _exit_code(client: Any, cid: str, timed_out: bool) -> int | None:
