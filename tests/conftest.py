@@ -45,6 +45,16 @@ def quick_config(tmp_path: Path, run_id: str = "t", **measure: object) -> EvalCo
     )
 
 
+def reference_mirror(dataset, config: EvalConfig, inst) -> Path:
+    """``inst``'s repository mirror, its expert patch derived: what a backend's
+    ``prepare_reference`` takes when a test drives the backend without a session."""
+    from perfbench.session import ensure_expert_patches, repo_cache_for
+
+    cache = repo_cache_for(dataset, config)
+    ensure_expert_patches(dataset, cache, [inst])
+    return cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+
+
 @pytest.fixture
 def evaluate_mini(mini, tmp_path: Path):
     """Evaluate predictions (list of (model, patch)) on the mini dataset; returns reports by model."""

@@ -9,19 +9,16 @@ from perfbench.datasets import load_dataset
 from perfbench.evaluate import _build_dict
 from perfbench.sandbox.base import BASE, CANDIDATE, EXPERT
 from perfbench.sandbox.local import LocalBackend
-from perfbench.session import ensure_expert_patches, repo_cache_for
 
 
 def test_local_build_times_survive_the_cache(tmp_path):
-    from conftest import quick_config
+    from conftest import quick_config, reference_mirror
 
     ds_path, rec = minidata.make_dataset(tmp_path)
     ds = load_dataset(ds_path)
     config = quick_config(tmp_path)
-    cache = repo_cache_for(ds, config)
     inst = ds.get(rec["instance_id"])
-    ensure_expert_patches(ds, cache, [inst])
-    mirror = cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+    mirror = reference_mirror(ds, config, inst)
 
     def session(name: str) -> LocalBackend:
         return LocalBackend(

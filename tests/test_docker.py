@@ -498,6 +498,7 @@ def test_candidate_container_sees_nothing_of_the_answer(
     """A candidate's process walks the container's whole file system, reads every file outside
     /usr and inflates git objects: no repository, no git data, no line of the expert's patch.
     The evaluation image itself holds the expert's tree (a variant) but no history and no mirror."""
+    from conftest import reference_mirror
     from test_isolation import SEARCH
 
     from perfbench.docker import DockerBackend
@@ -507,10 +508,8 @@ def test_candidate_container_sees_nothing_of_the_answer(
     ds_path = mini_ds[0]
     ds = load_dataset(ds_path)
     config = _config(tmp_path, "docker", "search", cache_dir)
-    cache = repo_cache_for(ds, config)
     inst = next(iter(ds))
-    ensure_expert_patches(ds, cache, [inst])
-    mirror = cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+    mirror = reference_mirror(ds, config, inst)
     backend = DockerBackend(
         inst, work_dir=tmp_path / "work", log_dir=tmp_path / "logs", cache_dir=cache_dir
     )

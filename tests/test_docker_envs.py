@@ -16,7 +16,6 @@ import pytest
 from perfbench.datasets import load_dataset
 from perfbench.repos import default_cache_dir
 from perfbench.sandbox.base import BASE, CANDIDATE, EXPERT, Limits
-from perfbench.session import ensure_expert_patches, repo_cache_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
@@ -158,16 +157,14 @@ def _dataset(root: Path, python: str, extension: bool) -> tuple[Path, str]:
 
 
 def _backend(ds_path: Path, tmp_path: Path):
-    from conftest import quick_config
+    from conftest import quick_config, reference_mirror
 
     from perfbench.docker import DockerBackend
 
     ds = load_dataset(ds_path)
     config = quick_config(tmp_path)
-    cache = repo_cache_for(ds, config)
     inst = next(iter(ds))
-    ensure_expert_patches(ds, cache, [inst])
-    mirror = cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+    mirror = reference_mirror(ds, config, inst)
     backend = DockerBackend(
         inst, work_dir=tmp_path / "work", log_dir=tmp_path / "logs", cache_dir=default_cache_dir()
     )

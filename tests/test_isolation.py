@@ -180,20 +180,17 @@ def test_jailed_search_of_the_whole_machine_finds_nothing(tmp_path):
     finds no repository, no git data and no line of the expert's patch."""
     import json
 
-    from conftest import quick_config
+    from conftest import quick_config, reference_mirror
 
     from perfbench.datasets import load_dataset
     from perfbench.sandbox.base import CANDIDATE, Limits
     from perfbench.sandbox.local import LocalBackend
-    from perfbench.session import ensure_expert_patches, repo_cache_for
 
     ds_path, rec, _repo, _mirrors = _leaky_dataset(tmp_path)
     ds = load_dataset(ds_path)
     config = quick_config(tmp_path)
-    cache = repo_cache_for(ds, config)
     inst = ds.get(rec["instance_id"])
-    ensure_expert_patches(ds, cache, [inst])
-    mirror = cache.mirror(inst.repo, (inst.base_commit, inst.opt_commit))
+    mirror = reference_mirror(ds, config, inst)
     backend = LocalBackend(
         inst,
         work_dir=tmp_path / "work",
