@@ -45,7 +45,8 @@ def _context(tmp_path: Path, files: dict, new: dict, message: str, **gen: object
     b.commit("start", files)
     b.commit(message, new)
     cand = find_candidates(b.path, ScanConfig()).candidates[0]
-    settings = {"max_workloads": 2, "target_seconds": 0.005, "python": sys.executable, **gen}
+    settings = {"max_workloads": 2, "target_seconds": 0.005, "python": sys.executable}
+    settings.update({"replay_search_seconds": 10.0, **gen})
     config = GenConfig(**settings)
     return build_context(b.path / ".git", "test/repo", cand, tmp_path / "work", config)
 
@@ -189,3 +190,49 @@ def test_replay_chooses_the_inputs_that_reach_the_changed_lines(tmp_path):
     w = next((w for w in result.workloads if w.details["function"] == "mark.core:render"), None)
     assert w is not None, [str(d) for d in result.drops]
     assert "<b>some bold text</b>" in w.source
+
+
+SQL_V1 = '''"""Statements."""
+
+
+def comments_per_statement(text):
+    counts = []
+    for statement in text.split(";"):
+        found = []
+        for line in statement.split("\\n"):
+            if "--" in line:
+                found = found + [line.strip()]
+        counts.append(len(found))
+    return counts
+'''
+
+SQL_V2 = SQL_V1.replace("found = found + [line.strip()]", "found.append(line.strip())")
+
+SQL_TESTS = '''from sql.core import comments_per_statement
+
+
+def test_comments():
+    text = "select a, -- first\\n  b, -- second\\n  c -- third\\nfrom t;"
+    assert comments_per_statement(text) == [3, 0]
+'''
+
+
+def test_replay_searches_the_growth_that_reaches_the_slow_case(tmp_path):
+    """Repeating a statement makes many statements with few comments each (~1.0x at opt);
+    stretching its lines in place makes one statement with many, the quadratic case."""
+    ctx = _context(
+        tmp_path,
+        {"sql/__init__.py": "", "sql/core.py": SQL_V1, "tests/test_core.py": SQL_TESTS},
+        {"sql/core.py": SQL_V2},
+        "Speed up comments_per_statement: append instead of copying the list",
+        target_seconds=0.005,
+        max_scale=512,
+    )
+    result = GENERATORS["replay"]().generate(ctx)
+    w = next((w for w in result.workloads if w.details["function"].endswith("per_statement")), None)
+    assert w is not None, [str(d) for d in result.drops]
+    assert w.details["mode"] == "stretch", w.details["search"]
+    assert w.details["trial_speedup"] >= 1.5, w.details["search"]
+    repeat = [line for line in w.details["search"] if " repeat " in line]
+    repeat_speedup = float(repeat[0].rsplit(": ", 1)[1].rstrip("x"))
+    assert repeat_speedup * 3 < w.details["trial_speedup"], w.details["search"]

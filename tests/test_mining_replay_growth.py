@@ -83,3 +83,30 @@ def test_replay_tries_the_counts_mode_after_the_others():
     from perfbench.mining.workloads.replay import MODES
 
     assert MODES[-1] == "counts" and set(MODES) >= {"distinct", "repeat", "sequences"}
+
+
+def test_stretch_repeats_the_inside_of_a_text_or_list_in_place():
+    statement = "select a, -- c\n  b -- d\nfrom t;"
+    grown = rt._grow(statement, 3, "stretch")
+    assert grown == "select a, -- c\n  b -- d\n  b -- d\n  b -- d\nfrom t;"
+    assert grown.count(";") == 1  # still one statement, now with more inside
+    assert rt._grow("alpha beta gamma delta", 2, "stretch") == "alpha beta beta gamma gamma delta"
+    assert rt._grow("a b", 3, "stretch") == "a a a b b b"  # no inside: every part stretches
+    assert rt._grow([1, 2], 3, "stretch") == [1, 1, 1, 2, 2, 2]
+    assert rt._grow(b"x\ny\nz", 2, "stretch") == b"x\ny\ny\nz"
+    assert rt._grow("key", 4, "stretch") == "key"  # a short word stays a key
+    assert rt._grow(7, 4, "stretch") == 7
+
+
+def test_search_tries_every_mode_on_all_calls_then_the_best_reaching_calls_alone():
+    from perfbench.mining.workloads.probe import RecordedCall
+    from perfbench.mining.workloads.replay import MODES, SEARCH_SINGLES, search_order
+
+    calls = [RecordedCall(f"b{i}", 100 * i, False, None, reach=i % 3) for i in range(5)]
+    order = search_order(calls)
+    assert [mode for _, mode in order[: len(MODES)]] == list(MODES)
+    assert all(len(c) == 5 for c, _ in order[: len(MODES)])
+    singles = [c[0] for c, _ in order[len(MODES) :: len(MODES)]]
+    assert len(singles) == SEARCH_SINGLES
+    assert [(c.reach, c.bytes) for c in singles] == [(2, 200), (1, 400), (1, 100)]
+    assert search_order(calls[:1]) == [(calls[:1], mode) for mode in MODES]

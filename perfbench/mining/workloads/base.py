@@ -68,6 +68,10 @@ class GenConfig:
         default_factory=_gen_default("imports_min_trial_speedup")
     )
     scale_grid: int = field(default_factory=_gen_default("scale_grid"))
+    replay_good_trial_speedup: float = field(
+        default_factory=_gen_default("replay_good_trial_speedup")
+    )
+    replay_search_seconds: float = field(default_factory=_gen_default("replay_search_seconds"))
     fixture_stand_ins: list[str] = field(default_factory=_gen_default("fixture_stand_ins"))
     fixtures_not_provided: list[str] = field(default_factory=_gen_default("fixtures_not_provided"))
     test_dependency_skip: list[str] = field(default_factory=_gen_default("test_dependency_skip"))

@@ -19,6 +19,7 @@ import base64
 import json
 import logging
 import math
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from .probe import EntryRecord, RecordedCall, probe_id
 log = logging.getLogger(__name__)
 
 RUNTIME = Path(__file__).with_name("replay_runtime.py")
-MODES = ("distinct", "repeat", "sequences", "counts")
+MODES = ("distinct", "repeat", "stretch", "sequences", "counts")
 # Names a replay workload defines or imports itself; an imported target must not shadow them.
 RESERVED = frozenset(
     {
@@ -52,6 +53,8 @@ RESERVED = frozenset(
     }
 )
 MAX_MEMORY_BYTES = 50_000_000  # grown inputs of one workload, as pickled bytes
+SEARCH_SINGLES = 3  # recorded calls also tried alone
+SEARCH_MARGIN = 1.1  # how much faster a later option's trial must be to replace the kept one
 
 
 @dataclass
@@ -108,7 +111,7 @@ from {cf.module} import {binding}
 
 TARGET = {target}
 GROW_FROM = {grow_from}  # arguments before this one (self) keep their size
-MODE = "{mode}"  # distinct: append shifted copies; repeat: repeat the input; counts: also scale whole numbers
+MODE = "{mode}"  # distinct: append shifted copies; repeat: repeat the input; stretch: repeat each line/item in place; counts: also scale whole numbers
 BASE_SCALE = {scale}
 MUTATES = {mutates}  # the calls change their arguments, so each run starts from a fresh copy
 
@@ -247,6 +250,22 @@ def run(data):
 """
 
 
+def search_order(chosen: list[RecordedCall]) -> list[tuple[list[RecordedCall], str]]:
+    """The (calls, growth mode) options replay tries, in order: all chosen calls in each mode,
+    then each of the first few alone.
+
+    One call that reaches the slow case is diluted by the others when they are replayed
+    together (an ASCII fast path among non-ASCII texts); one growth mode keeps the shape the
+    changed code is slow on and another does not (one long statement or many short ones).
+    Which is which shows only in trial runs at base and opt, so the search is by trial speedup.
+    """
+    options = [(chosen, mode) for mode in MODES]
+    if len(chosen) > 1:
+        singles = sorted(chosen, key=lambda c: (-c.reach, -c.bytes))[:SEARCH_SINGLES]
+        options += [([c], mode) for c in singles for mode in MODES]
+    return options
+
+
 def prune(
     ctx: GenerationContext, cf: ChangedFunction, calls: list[RecordedCall]
 ) -> list[RecordedCall] | str:
@@ -347,50 +366,87 @@ class ReplayGenerator:
         )
         if isinstance(chosen, str):
             return chosen
+        failures: list[str] = []
+        best: GeneratedWorkload | None = None
+        tried: list[str] = []
+        deadline = time.monotonic() + ctx.config.replay_search_seconds
+        for calls_set, mode in search_order(chosen):
+            if best is not None and (
+                best.details["trial_speedup"] >= ctx.config.replay_good_trial_speedup
+                or time.monotonic() > deadline
+            ):
+                break
+            what = (
+                "all" if len(calls_set) == len(chosen) else f"call {chosen.index(calls_set[0]) + 1}"
+            )
+            found = self._scaled(ctx, cf, calls_set, mode, reached, len(calls))
+            if isinstance(found, str):
+                failures.append(f"{mode} ({what}): {found}")
+                continue
+            tried.append(
+                f"{what} {mode} x{found.details['scale']}: {found.details['trial_speedup']:.2f}x"
+            )
+            # A later option replaces the kept one only by a clear margin: trial timings are
+            # noisy, and the same commit should give the same workload run after run.
+            if (
+                best is None
+                or found.details["trial_speedup"] > SEARCH_MARGIN * best.details["trial_speedup"]
+            ):
+                best = found
+        if best is None:
+            return "; ".join(failures)
+        best.details["search"] = tried
+        return best
+
+    def _scaled(
+        self,
+        ctx: GenerationContext,
+        cf: ChangedFunction,
+        chosen: list[RecordedCall],
+        mode: str,
+        reached: list[str],
+        recorded: int,
+    ) -> GeneratedWorkload | str:
+        """The workload of these calls grown in ``mode`` to the target time, with its trial figures."""
         units = sorted({c.unit for c in chosen if c.unit})
         size = sum(c.bytes for c in chosen)
-        failures = []
-        for mode in MODES:
 
-            def make(scale: int, mode: str = mode) -> str:
-                return render(cf, chosen, mode=mode, scale=scale, units=units)
+        def make(scale: int) -> str:
+            return render(cf, chosen, mode=mode, scale=scale, units=units)
 
-            scaled = calibrate_scale(ctx, make, size)
-            if isinstance(scaled, str):
-                failures.append(f"{mode}: {scaled}")
-                continue
-            # On a grid (powers of ``scale_grid``): timing noise in the calibration must not
-            # change the workload's text from one run to the next.
-            scaled.scale = snap_scale(scaled.scale, ctx.config.scale_grid)
-            source = make(scaled.scale)
-            reason, figures = ctx.runner.screen(source)
-            if reason:
-                failures.append(f"{mode} x{scaled.scale}: {reason}")
-                continue
-            note = " (growth capped)" if scaled.capped else ""
-            more = f" and {len(reached) - 2} more changed functions" if len(reached) > 2 else ""
-            via = f" (it runs {', '.join(reached[:2])}{more})" if reached else ""
-            return GeneratedWorkload(
-                name=safe_name(f"replay_{cf.func.qualname}"),
-                source=source,
-                generator=self.name,
-                description=(
-                    f"called on large inputs{via}, like these {len(chosen)} call"
-                    f"{'s' if len(chosen) != 1 else ''} recorded from its tests with "
-                    f"inputs grown about {scaled.scale}x{note}"
-                ),
-                apis=[cf.api, *reached],
-                details={
-                    "function": cf.target,
-                    "entry_point_of": reached,
-                    "signature": cf.func.signature,
-                    "calls": len(chosen),
-                    "recorded": len(calls),
-                    "mode": mode,
-                    "scale": scaled.scale,
-                    "base_seconds": round(scaled.base_s, 6),
-                    "from_tests": units[:10],
-                    **figures,
-                },
-            )
-        return "; ".join(failures)
+        scaled = calibrate_scale(ctx, make, size)
+        if isinstance(scaled, str):
+            return scaled
+        # On a grid (powers of ``scale_grid``): timing noise in the calibration must not
+        # change the workload's text from one run to the next.
+        scaled.scale = snap_scale(scaled.scale, ctx.config.scale_grid)
+        source = make(scaled.scale)
+        reason, figures = ctx.runner.screen(source)
+        if reason:
+            return f"x{scaled.scale}: {reason}"
+        note = " (growth capped)" if scaled.capped else ""
+        more = f" and {len(reached) - 2} more changed functions" if len(reached) > 2 else ""
+        via = f" (it runs {', '.join(reached[:2])}{more})" if reached else ""
+        return GeneratedWorkload(
+            name=safe_name(f"replay_{cf.func.qualname}"),
+            source=source,
+            generator=self.name,
+            description=(
+                f"called on large inputs{via}, like these {len(chosen)} call"
+                f"{'s' if len(chosen) != 1 else ''} recorded from its tests with "
+                f"inputs grown about {scaled.scale}x{note}"
+            ),
+            apis=[cf.api, *reached],
+            details={
+                "function": cf.target,
+                "entry_point_of": reached,
+                "signature": cf.func.signature,
+                "calls": len(chosen),
+                "recorded": recorded,
+                "mode": mode,
+                "scale": scaled.scale,
+                "base_seconds": round(scaled.base_s, 6),
+                "from_tests": units[:10],
+                **figures,
+            },
+        )

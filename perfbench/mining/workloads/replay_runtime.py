@@ -8,6 +8,10 @@ suffix), so that a sorted input stays sorted and a set of distinct values stays
 distinct, which is what exposes the cost of a quadratic loop. ``sequences`` is
 ``distinct`` that also grows tuple arguments; ``counts`` is ``distinct`` that also scales
 whole-number arguments (a count, a bound, a number to factor is the size of the work).
+``stretch`` repeats each part in place instead of the whole (every line or word of a text,
+every item of a list, ``k`` times where it stands): the input keeps one statement, block or
+run and makes it long, where ``repeat`` makes many short ones (many comments inside one SQL
+statement rather than many statements with one comment each).
 """
 
 import base64
@@ -85,6 +89,27 @@ def _repeat_text(value, text, factor):
     return sep.join([value] * factor)
 
 
+def _stretch(value, factor):
+    """Each inner line (else word) of a text, or item of a list, ``factor`` times in place."""
+    if isinstance(value, (str, bytes)):
+        text = value if isinstance(value, str) else value.decode("latin-1")
+        sep = "\n" if "\n" in text.strip() else (" " if " " in text.strip() else "")
+        if not sep:
+            return value * factor
+        joiner = sep if isinstance(value, str) else sep.encode()
+        parts = value.split(joiner)
+        # The first and last part stay once (a statement's head and its end), when there is
+        # an inside to stretch.
+        full = [i for i, part in enumerate(parts) if part.strip()]
+        inside = set(full[1:-1]) if len(full) >= 3 else set(full)
+        return joiner.join(
+            part for i, part in enumerate(parts) for _ in range(factor if i in inside else 1)
+        )
+    if type(value) is list:
+        return [item for item in value for _ in range(factor)]
+    return value
+
+
 def _grow(value, factor, mode):
     """``value`` made ``factor`` times larger; values that have no size stay as they are.
 
@@ -96,6 +121,8 @@ def _grow(value, factor, mode):
     if isinstance(value, (str, bytes)):
         text = value if isinstance(value, str) else value.decode("latin-1")
         if len(text) >= 16 or any(c.isspace() for c in text):
+            if mode == "stretch":
+                return _stretch(value, factor)
             return _repeat_text(value, text, factor)
         return value
     if mode == "counts" and type(value) is int and abs(value) >= 2:
@@ -104,6 +131,8 @@ def _grow(value, factor, mode):
         return range(value.start, value.start + (value.stop - value.start) * factor, value.step)
     if type(value) is tuple and mode == "sequences":
         return tuple(_grow(list(value), factor, "distinct"))
+    if mode == "stretch":
+        return _stretch(value, factor)
     if mode == "repeat":
         if type(value) is list:
             return value * factor
