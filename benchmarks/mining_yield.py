@@ -82,7 +82,9 @@ def table(out: Path, labels: Path, repos: list[str], per_repo: int) -> dict:
         entries = journal(out / repo)
         got = [0, 0]
         for sha in shas:
-            entry = next((e for s, e in entries.items() if sha.startswith(s) or s.startswith(sha)), None)
+            entry = next(
+                (e for s, e in entries.items() if sha.startswith(s) or s.startswith(sha)), None
+            )
             status, reached, detail = _verdict(entry)
             if status in ("not run", "unfinished"):
                 rows.append((repo, sha[:8], status, reached, detail))
@@ -95,7 +97,10 @@ def table(out: Path, labels: Path, repos: list[str], per_repo: int) -> dict:
         print(f"{repo[:28]:28} {sha} {status:9} {reached:9} {detail}")
     print()
     print(f"{'repository':36} {'instances / tried':>18}")
-    total = [sum(v[0] for v in per_repo_figures.values()), sum(v[1] for v in per_repo_figures.values())]
+    total = [
+        sum(v[0] for v in per_repo_figures.values()),
+        sum(v[1] for v in per_repo_figures.values()),
+    ]
     for repo, (made, done) in [*sorted(per_repo_figures.items()), ("total", total)]:
         share = f" ({100 * made / done:.0f}%)" if done else ""
         print(f"{repo:36} {f'{made}/{done}':>18}{share}")

@@ -208,13 +208,13 @@ def comments_per_statement(text):
 
 SQL_V2 = SQL_V1.replace("found = found + [line.strip()]", "found.append(line.strip())")
 
-SQL_TESTS = '''from sql.core import comments_per_statement
+SQL_TESTS = """from sql.core import comments_per_statement
 
 
 def test_comments():
     text = "select a, -- first\\n  b, -- second\\n  c -- third\\nfrom t;"
     assert comments_per_statement(text) == [3, 0]
-'''
+"""
 
 
 def test_replay_searches_the_growth_that_reaches_the_slow_case(tmp_path):
