@@ -236,3 +236,45 @@ def test_replay_searches_the_growth_that_reaches_the_slow_case(tmp_path):
     repeat = [line for line in w.details["search"] if " repeat " in line]
     repeat_speedup = float(repeat[0].rsplit(": ", 1)[1].rstrip("x"))
     assert repeat_speedup * 3 < w.details["trial_speedup"], w.details["search"]
+
+
+LINK_V1 = '''"""Links."""
+
+import re
+
+AUTOLINK = re.compile(r"<(https?://[^>]*)>")
+
+
+def autolinks(text):
+    return AUTOLINK.findall(text)
+'''
+
+LINK_V2 = LINK_V1.replace('r"<(https?://[^>]*)>"', 'r"<(https?://[^<>]*)>"')
+
+LINK_TESTS = """from links.core import autolinks
+
+
+def test_autolinks():
+    assert autolinks("see <http://a.example/x> and <https://b.example> here") == [
+        "http://a.example/x",
+        "https://b.example",
+    ]
+"""
+
+
+def test_replay_finds_the_unclosed_input_of_a_quadratic_pattern(tmp_path):
+    """A link pattern that scans to the end for a missing '>' is quadratic only on links that
+    never close; the test's links all close, so repeating them shows nothing."""
+    ctx = _context(
+        tmp_path,
+        {"links/__init__.py": "", "links/core.py": LINK_V1, "tests/test_core.py": LINK_TESTS},
+        {"links/core.py": LINK_V2},
+        "Speed up autolinks: the link pattern no longer runs past the next opening",
+        target_seconds=0.005,
+        max_scale=512,
+    )
+    result = GENERATORS["replay"]().generate(ctx)
+    w = next((w for w in result.workloads if w.details["function"].endswith("autolinks")), None)
+    assert w is not None, [str(d) for d in result.drops]
+    assert w.details["mode"] == "unclosed", w.details["search"]
+    assert w.details["trial_speedup"] >= 1.5, w.details["search"]

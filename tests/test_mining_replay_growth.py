@@ -110,3 +110,12 @@ def test_search_tries_every_mode_on_all_calls_then_the_best_reaching_calls_alone
     assert len(singles) == SEARCH_SINGLES
     assert [(c.reach, c.bytes) for c in singles] == [(2, 200), (1, 400), (1, 100)]
     assert search_order(calls[:1]) == [(calls[:1], mode) for mode in MODES]
+
+
+def test_unclosed_repeats_a_text_without_its_closing_brackets():
+    grown = rt._grow("see <http://a.b/c> (x) [y] {z}", 3, "unclosed")
+    assert grown == " ".join(["see <http://a.b/c (x [y {z"] * 3)
+    assert not set(grown) & set(">)]}") and grown.count("<http") == 3
+    assert rt._grow(b"<a href=x> y", 2, "unclosed") == b"<a href=x y <a href=x y"
+    assert rt._grow([3, 4], 2, "unclosed") == [3, 4, 5, 6]  # non-text grows as in distinct
+    assert rt._grow("k>", 5, "unclosed") == "k>"  # a short word stays a key

@@ -32,7 +32,7 @@ from .probe import EntryRecord, RecordedCall, probe_id
 log = logging.getLogger(__name__)
 
 RUNTIME = Path(__file__).with_name("replay_runtime.py")
-MODES = ("distinct", "repeat", "stretch", "sequences", "counts")
+MODES = ("distinct", "repeat", "stretch", "unclosed", "sequences", "counts")
 # Names a replay workload defines or imports itself; an imported target must not shadow them.
 RESERVED = frozenset(
     {
@@ -111,7 +111,7 @@ from {cf.module} import {binding}
 
 TARGET = {target}
 GROW_FROM = {grow_from}  # arguments before this one (self) keep their size
-MODE = "{mode}"  # distinct: append shifted copies; repeat: repeat the input; stretch: repeat each line/item in place; counts: also scale whole numbers
+MODE = "{mode}"  # distinct: append shifted copies; repeat: repeat the input; stretch: repeat each line/item in place; unclosed: repeat without closing brackets; counts: also scale whole numbers
 BASE_SCALE = {scale}
 MUTATES = {mutates}  # the calls change their arguments, so each run starts from a fresh copy
 

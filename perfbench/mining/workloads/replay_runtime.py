@@ -11,7 +11,9 @@ whole-number arguments (a count, a bound, a number to factor is the size of the 
 ``stretch`` repeats each part in place instead of the whole (every line or word of a text,
 every item of a list, ``k`` times where it stands): the input keeps one statement, block or
 run and makes it long, where ``repeat`` makes many short ones (many comments inside one SQL
-statement rather than many statements with one comment each).
+statement rather than many statements with one comment each). ``unclosed`` repeats a text
+with its closing brackets taken out (``>``, ``)``, ``]``, ``}``): an opening that never
+closes is what makes a backtracking pattern or a scan for the closing token quadratic.
 """
 
 import base64
@@ -110,6 +112,16 @@ def _stretch(value, factor):
     return value
 
 
+_CLOSING = ">)]}"
+
+
+def _unclosed(value):
+    """``value`` without its closing brackets."""
+    if isinstance(value, bytes):
+        return value.translate(None, _CLOSING.encode())
+    return value.translate({ord(c): None for c in _CLOSING})
+
+
 def _grow(value, factor, mode):
     """``value`` made ``factor`` times larger; values that have no size stay as they are.
 
@@ -123,6 +135,9 @@ def _grow(value, factor, mode):
         if len(text) >= 16 or any(c.isspace() for c in text):
             if mode == "stretch":
                 return _stretch(value, factor)
+            if mode == "unclosed":
+                value = _unclosed(value)
+                text = value if isinstance(value, str) else value.decode("latin-1")
             return _repeat_text(value, text, factor)
         return value
     if mode == "counts" and type(value) is int and abs(value) >= 2:
