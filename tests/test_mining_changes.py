@@ -199,6 +199,12 @@ def test_find_and_select_test_files(tmp_path: Path):
 
     paths = find_test_paths(tmp_path)
     assert paths == ["tests", "pkg/tests"]  # the top level first
+    # A test module at the top with only data in tests/ (chardet): the module, not the data.
+    (tmp_path / "test.py").write_text("def test_detect():\n    pass\n")
+    (tmp_path / "samples" / "test").mkdir(parents=True)
+    (tmp_path / "samples" / "test" / "sample.txt").write_text("data")
+    assert find_test_paths(tmp_path) == ["tests", "pkg/tests", "test.py"]
+    (tmp_path / "test.py").unlink()
     files = select_test_files(tmp_path, paths, Fake())  # type: ignore[arg-type]
     assert files == ["tests/test_core.py", "pkg/tests/test_inner.py"]
 

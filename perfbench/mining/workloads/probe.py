@@ -115,7 +115,12 @@ def probe_id(path: str, qualname: str) -> str:
 
 
 def find_test_paths(tree: Path) -> list[str]:
-    """Folders named tests/test/testing within three levels of the tree's top (not hidden ones)."""
+    """Folders named tests/test/testing within three levels of the tree's top (not hidden ones)
+    that hold Python files, then test modules at the top itself (``test.py``, ``test_x.py``).
+
+    Some projects keep their test module at the top and only data under ``tests/`` (chardet's
+    ``test.py`` runs over the sample files in ``tests/``): a folder of data alone runs no test.
+    """
     found: list[str] = []
     for dirpath, dirnames, _files in os.walk(tree):
         rel = Path(dirpath).relative_to(tree)
@@ -129,9 +134,11 @@ def find_test_paths(tree: Path) -> list[str]:
             dirnames[:] = []
         for d in list(dirnames):
             if d in ("tests", "test", "testing"):
-                found.append(str(rel / d) if rel.parts else d)
+                if any((Path(dirpath) / d).rglob("*.py")):
+                    found.append(str(rel / d) if rel.parts else d)
                 dirnames.remove(d)
-    return found
+    top = sorted(f.name for f in tree.glob("*.py") if _TEST_FILE.match(f.name))
+    return found + top
 
 
 def select_test_files(tree: Path, test_paths: list[str], changes: ChangeSet) -> list[str]:
