@@ -49,7 +49,11 @@ from .instance_writer import (
     problem_statement,
     write_instance_folder,
 )
-from .test_deps import declared_test_dependencies, project_name
+from .test_deps import (
+    declared_runtime_dependencies,
+    declared_test_dependencies,
+    project_name,
+)
 from .workloads import (
     DEFAULT_GENERATORS,
     Drop,
@@ -468,6 +472,7 @@ class _CandidateMiner:
             self.opts.gen,
             self.events,
             reached=lambda stage: setattr(outcome, "stage", stage),
+            env_cache=self.opts.eval_config.cache_dir,
         )
         workloads: list[GeneratedWorkload] = []
         drops: list[Drop] = []
@@ -488,6 +493,8 @@ class _CandidateMiner:
             workloads += res.workloads
             drops += res.drops
         outcome.drops = [str(d) for d in drops]
+        if ctx.environment_note:
+            outcome.drops.append(f"environment: {ctx.environment_note}")
         if not workloads:
             raise CandidateRejected("generate", ["no workload could be generated", *outcome.drops])
         unique_names(workloads)
@@ -495,18 +502,21 @@ class _CandidateMiner:
             # Whether the seed changes its inputs: only such a workload can be a hidden one.
             w.details["varies_with_seed"] = ctx.runner.varies_with_seed(w.source)
         guard = self._guard_tests(ctx) if ctx.probed is not None or ctx.test_paths else []
+        project = project_name(ctx.base_tree)
+        runtime = declared_runtime_dependencies(ctx.base_tree, project=project)
         deps = (
             declared_test_dependencies(
-                ctx.base_tree,
-                skip=self.opts.gen.test_dependency_skip,
-                project=project_name(ctx.base_tree),
+                ctx.base_tree, skip=self.opts.gen.test_dependency_skip, project=project
             )
             if guard
             else []
         )
+        deps = list(dict.fromkeys([*runtime, *deps]))
         if deps:
             outcome.drops.append(
-                "environment: the guard tests get the test dependencies the repository declares: "
+                "environment: the instance installs what the repository declares for its code"
+                + (" and tests" if guard else "")
+                + ": "
                 + ", ".join(deps)
             )
         prepared = _Prepared(
@@ -623,7 +633,7 @@ class _CandidateMiner:
             env=EnvSpec(
                 python=self.python_version,
                 pythonpath=prepared.pythonpath,
-                pip_packages=list(prepared.test_dependencies) if guard else [],
+                pip_packages=list(prepared.test_dependencies),
             ),
             guard_tests=guard,
             test_command=TEST_COMMAND,

@@ -4,14 +4,18 @@ Guard tests run in the sandbox's image, not on the host: a test that imports a
 package the host happens to have (PyYAML) fails there. What the repository itself
 declares for its tests is the best guess of what they need; it is read from the
 base tree, never guessed from the host. Sources, in order: test extras and
-dependency groups of ``pyproject.toml``, ``setup.cfg`` extras, requirements files
-for tests, ``tox.ini`` deps and ``session.install(...)`` calls of ``noxfile.py``.
+dependency groups of ``pyproject.toml``, ``setup.cfg`` extras, literal ``extras_require``
+of ``setup.py``, requirements files for tests, ``tox.ini`` deps and
+``session.install(...)`` calls of ``noxfile.py``. The runtime dependencies (what the
+library itself imports) are read the same way, from ``project.dependencies``,
+``install_requires`` and ``requirements.txt``.
 Tools that are not needed to run tests (coverage, linters, docs) are left out by
 name (``skip``, from ``mining_defaults.json``).
 """
 
 from __future__ import annotations
 
+import ast
 import configparser
 import logging
 import re
@@ -107,6 +111,54 @@ def _setup_cfg(tree: Path) -> list[str]:
     return found
 
 
+def _setup_py_literals(tree: Path) -> tuple[dict[str, list[str]], list[str]]:
+    """``extras_require`` and ``install_requires`` of ``setup.py`` where they are literals.
+
+    Only literals are read (a dict or list written in the file, possibly bound to a name
+    first); ``setup.py`` is never run, it is the repository's code.
+    """
+    path = tree / "setup.py"
+    if not path.is_file():
+        return {}, []
+    try:
+        module = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except SyntaxError:
+        return {}, []
+    bound: dict[str, ast.expr] = {}
+    for node in ast.walk(module):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                bound.setdefault(target.id, node.value)
+    extras: dict[str, list[str]] = {}
+    runtime: list[str] = []
+    for node in ast.walk(module):
+        if not isinstance(node, ast.Call):
+            continue
+        for kw in node.keywords:
+            value = bound.get(kw.value.id, kw.value) if isinstance(kw.value, ast.Name) else kw.value
+            if kw.arg == "extras_require" and isinstance(value, ast.Dict):
+                for key, item in zip(value.keys, value.values, strict=True):
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        extras[key.value] = _strings(item)
+            elif kw.arg == "install_requires":
+                runtime += _strings(value)
+    return extras, runtime
+
+
+def _strings(node: ast.expr) -> list[str]:
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [
+            e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        ]
+    return []
+
+
+def _setup_py(tree: Path) -> list[str]:
+    extras, _ = _setup_py_literals(tree)
+    return [req for key, reqs in extras.items() if TEST_GROUPS.match(key) for req in reqs]
+
+
 def _requirement_files(tree: Path, seen: set[Path] | None = None) -> list[str]:
     found: list[str] = []
     for rel in REQUIREMENT_FILES:
@@ -176,8 +228,59 @@ def declared_test_dependencies(
     skipped = {s.lower().replace("_", "-") for s in skip}
     if project:
         skipped.add(project.lower().replace("_", "-"))
+    return _deduplicated(
+        (_pyproject, _setup_cfg, _setup_py, _requirement_files, _tox, _nox), tree, skipped
+    )
+
+
+def declared_runtime_dependencies(tree: Path, *, project: str = "") -> list[str]:
+    """Requirements of the library itself: what its code imports when a workload calls it."""
+    skipped = {project.lower().replace("_", "-")} if project else set()
+    return _deduplicated(
+        (_pyproject_runtime, _setup_cfg_runtime, _setup_py_runtime, _requirements_txt),
+        tree,
+        skipped,
+    )
+
+
+def _pyproject_runtime(tree: Path) -> list[str]:
+    path = tree / "pyproject.toml"
+    if not path.is_file() or tomllib is None:
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError:
+        return []
+    found = [r for r in data.get("project", {}).get("dependencies", []) or [] if isinstance(r, str)]
+    poetry = (data.get("tool", {}).get("poetry", {}) or {}).get("dependencies", {}) or {}
+    return found + [name for name in poetry if name.lower() != "python"]
+
+
+def _setup_cfg_runtime(tree: Path) -> list[str]:
+    path = tree / "setup.cfg"
+    if not path.is_file():
+        return []
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
+    except configparser.Error:
+        return []
+    if not parser.has_option("options", "install_requires"):
+        return []
+    return [ln for ln in parser.get("options", "install_requires").splitlines() if ln.strip()]
+
+
+def _setup_py_runtime(tree: Path) -> list[str]:
+    return _setup_py_literals(tree)[1]
+
+
+def _requirements_txt(tree: Path) -> list[str]:
+    return _read_requirements(tree / "requirements.txt", set())
+
+
+def _deduplicated(sources: Iterable, tree: Path, skipped: set[str]) -> list[str]:
     out: dict[str, str] = {}
-    for source in (_pyproject, _setup_cfg, _requirement_files, _tox, _nox):
+    for source in sources:
         for req in source(tree):
             name = _name(req)
             if name is None:
@@ -202,4 +305,15 @@ def project_name(tree: Path) -> str:
                 return name
         except tomllib.TOMLDecodeError:
             pass
+    setup = tree / "setup.py"
+    if setup.is_file():
+        try:
+            module = ast.parse(setup.read_text(encoding="utf-8", errors="replace"))
+        except SyntaxError:
+            return ""
+        for node in ast.walk(module):
+            if isinstance(node, ast.Call):
+                for kw in node.keywords:
+                    if kw.arg == "name" and isinstance(kw.value, ast.Constant):
+                        return str(kw.value.value)
     return ""

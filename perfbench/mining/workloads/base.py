@@ -132,6 +132,7 @@ class GenerationContext:
     config: GenConfig
     runner: WorkloadRunner
     probe_fn: Callable[[], ProbeResult] | None = None
+    environment_note: str = ""  # what the tests and trials ran with (shown with --explain)
     _probe: ProbeResult | None = field(default=None, repr=False)
 
     @property

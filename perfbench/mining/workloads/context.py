@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ... import repos
+from ..probe_env import ensure_probe_env
+from ..test_deps import declared_runtime_dependencies, declared_test_dependencies, project_name
 from .base import GenConfig, GenerationContext
 from .changes import analyze, full_diff
 from .probe import ProbeResult, find_test_paths, run_probe, select_test_files
@@ -54,10 +56,14 @@ def build_context(
     gen: GenConfig,
     events: StageNotes | None = None,
     reached: Callable[[str], None] | None = None,
+    env_cache: Path | None = None,
 ) -> GenerationContext:
     """Export base and opt into ``work``, find the changed functions, set up runner and probe.
 
     ``reached`` hears the name of each stage as it starts, so a rejection says where it was.
+    With ``env_cache``, tests and trials run in a virtual environment holding what the
+    repository declares for its code and tests (made once per requirement set, kept there);
+    without it, on ``gen.python`` itself.
     """
     events = events or _Quiet()
     reached = reached or (lambda stage: None)
@@ -83,8 +89,18 @@ def build_context(
         )
     reached("generate")
     test_paths = find_test_paths(base_tree)
+    python, env_note = gen.python, ""
+    if env_cache is not None:
+        project = project_name(base_tree)
+        needs = declared_runtime_dependencies(base_tree, project=project)
+        needs += declared_test_dependencies(
+            base_tree, skip=gen.test_dependency_skip, project=project
+        )
+        events.stage("installing what the repository's code and tests need")
+        env = ensure_probe_env(gen.python, needs, env_cache)
+        python, env_note = env.python, env.note()
     runner = WorkloadRunner(
-        gen.python,
+        python,
         {"base": base_tree, "opt": opt_tree},
         changes.roots,
         gen.run_timeout_s,
@@ -99,7 +115,7 @@ def build_context(
             tree=base_tree,
             pythonpath=changes.roots,
             changes=changes,
-            python=gen.python,
+            python=python,
             timeout_s=gen.probe_timeout_s,
             pytest_args=files,
             max_arg_bytes=gen.max_arg_bytes,
@@ -121,4 +137,5 @@ def build_context(
         config=gen,
         runner=runner,
         probe_fn=probe,
+        environment_note=env_note,
     )
