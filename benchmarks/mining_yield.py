@@ -27,11 +27,15 @@ LABELS = HERE / "mining_labels" / "labels.json"
 STATE = Path(".mine") / "state.jsonl"
 
 
-def speedups(labels: Path, repos: list[str], per_repo: int) -> dict[str, list[str]]:
+def speedups(
+    labels: Path, repos: list[str], per_repo: int, only: list[str] | None = None
+) -> dict[str, list[str]]:
     """The labelled speed-ups to try, newest first per repository (label file order)."""
     chosen: dict[str, list[str]] = defaultdict(list)
     for entry in json.loads(labels.read_text())["labels"]:
         if entry["label"] != "speedup" or (repos and entry["repo"] not in repos):
+            continue
+        if only and not any(entry["sha"].startswith(prefix) for prefix in only):
             continue
         if len(chosen[entry["repo"]]) < per_repo:
             chosen[entry["repo"]].append(entry["sha"])
@@ -74,8 +78,10 @@ def _verdict(entry: dict | None) -> tuple[str, str, str]:
     return status, reached, "; ".join(reasons)[:150]
 
 
-def table(out: Path, labels: Path, repos: list[str], per_repo: int) -> dict:
-    tried = speedups(labels, repos, per_repo)
+def table(
+    out: Path, labels: Path, repos: list[str], per_repo: int, only: list[str] | None = None
+) -> dict:
+    tried = speedups(labels, repos, per_repo, only)
     per_repo_figures: dict[str, list[int]] = {}
     rows = []
     for repo, shas in sorted(tried.items()):
@@ -109,7 +115,8 @@ def table(out: Path, labels: Path, repos: list[str], per_repo: int) -> dict:
 
 def run(args: argparse.Namespace, repos: list[str]) -> int:
     failures = 0
-    for repo, shas in sorted(speedups(Path(args.labels), repos, args.per_repo).items()):
+    only = [c for c in args.only.split(",") if c]
+    for repo, shas in sorted(speedups(Path(args.labels), repos, args.per_repo, only).items()):
         git_dir = Path(args.mirrors) / repo / "repo"
         command = [
             *shlex.split(args.perfbench),
@@ -136,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mirrors", default="/work/.mirror")
     parser.add_argument("--repos", default="", help="comma-separated owner+name (default: all)")
     parser.add_argument("--per-repo", type=int, default=100, help="speed-ups per repository")
+    parser.add_argument("--only", default="", help="comma-separated commit prefixes to keep")
     parser.add_argument("--perfbench", default="perfbench", help="how to start perfbench")
     parser.add_argument(
         "--mine-args",
@@ -148,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     repos = [r for r in args.repos.split(",") if r]
     if args.action == "run":
         return run(args, repos)
-    figures = table(Path(args.out), Path(args.labels), repos, args.per_repo)
+    only = [c for c in args.only.split(",") if c]
+    figures = table(Path(args.out), Path(args.labels), repos, args.per_repo, only)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1) + "\n")
     return 0
