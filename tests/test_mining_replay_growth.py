@@ -104,12 +104,17 @@ def test_search_tries_every_mode_on_all_calls_then_the_best_reaching_calls_alone
 
     calls = [RecordedCall(f"b{i}", 100 * i, False, None, reach=i % 3) for i in range(5)]
     order = search_order(calls)
-    assert [mode for _, mode in order[: len(MODES)]] == list(MODES)
-    assert all(len(c) == 5 for c, _ in order[: len(MODES)])
-    singles = [c[0] for c, _ in order[len(MODES) :: len(MODES)]]
+    assert [mode for _, mode, _ in order[: len(MODES)]] == list(MODES)
+    assert all(len(c) == 5 for c, _, _ in order[: len(MODES)])
+    singles = [c[0] for c, _, _ in order[len(MODES) :: len(MODES)]]
     assert len(singles) == SEARCH_SINGLES
     assert [(c.reach, c.bytes) for c in singles] == [(2, 200), (1, 400), (1, 100)]
-    assert search_order(calls[:1]) == [(calls[:1], mode) for mode in MODES]
+    assert search_order(calls[:1]) == [(calls[:1], mode, "") for mode in MODES]
+    # Pumps (from a changed pattern) come after the other modes, for all calls and each single.
+    pumped = search_order(calls, ["<a", "<"])
+    per_set = len(MODES) + 2
+    assert [(m, p) for _, m, p in pumped[len(MODES) : per_set]] == [("pump", "<a"), ("pump", "<")]
+    assert len(pumped) == per_set * (1 + SEARCH_SINGLES)
 
 
 def test_unclosed_repeats_a_text_without_its_closing_brackets():

@@ -28,6 +28,7 @@ from pathlib import Path
 from .base import Drop, GeneratedWorkload, GenerationContext, GeneratorResult, register, safe_name
 from .changes import ChangedFunction, function_at
 from .probe import EntryRecord, RecordedCall, probe_id
+from .pumps import pumps_for
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ RESERVED = frozenset(
         "MODE",
         "BASE_SCALE",
         "MUTATES",
+        "PUMP",
         "CALLS",
     }
 )
@@ -79,7 +81,13 @@ def _blob_literal(call: RecordedCall) -> str:
 
 
 def render(
-    cf: ChangedFunction, calls: list[RecordedCall], *, mode: str, scale: int, units: list[str]
+    cf: ChangedFunction,
+    calls: list[RecordedCall],
+    *,
+    mode: str,
+    scale: int,
+    units: list[str],
+    pump: str = "",
 ) -> str:
     """The workload file's text."""
     mutates = any(c.mutates for c in calls)
@@ -114,6 +122,7 @@ GROW_FROM = {grow_from}  # arguments before this one (self) keep their size
 MODE = "{mode}"  # distinct: append shifted copies; repeat: repeat the input; stretch: repeat each line/item in place; unclosed: repeat without closing brackets; counts: also scale whole numbers
 BASE_SCALE = {scale}
 MUTATES = {mutates}  # the calls change their arguments, so each run starts from a fresh copy
+PUMP = {pump!r}  # pump mode: appended to each text, made from the commit's changed pattern
 
 
 def setup(seed=0):
@@ -250,19 +259,27 @@ def run(data):
 """
 
 
-def search_order(chosen: list[RecordedCall]) -> list[tuple[list[RecordedCall], str]]:
+Option = tuple[list[RecordedCall], str, str]  # calls, growth mode, pump ("" unless mode is pump)
+
+
+def search_order(chosen: list[RecordedCall], pumps: list[str] = ()) -> list[Option]:
     """The (calls, growth mode) options replay tries, in order: all chosen calls in each mode,
-    then each of the first few alone.
+    then each of the first few alone; with pumps (strings made from a changed pattern, see
+    ``pumps.py``), the pump mode once per pump after the other modes.
 
     One call that reaches the slow case is diluted by the others when they are replayed
     together (an ASCII fast path among non-ASCII texts); one growth mode keeps the shape the
     changed code is slow on and another does not (one long statement or many short ones).
     Which is which shows only in trial runs at base and opt, so the search is by trial speedup.
     """
-    options = [(chosen, mode) for mode in MODES]
+
+    def modes(calls: list[RecordedCall]) -> list[Option]:
+        return [(calls, mode, "") for mode in MODES] + [(calls, "pump", p) for p in pumps]
+
+    options = modes(chosen)
     if len(chosen) > 1:
         singles = sorted(chosen, key=lambda c: (-c.reach, -c.bytes))[:SEARCH_SINGLES]
-        options += [([c], mode) for c in singles for mode in MODES]
+        options += [option for c in singles for option in modes([c])]
     return options
 
 
@@ -296,6 +313,7 @@ class ReplayGenerator:
             return out
         budget = ctx.config.max_workloads
         entries = self._entries(ctx)
+        pumps = pumps_for(ctx.base_tree, ctx.changes)
         ranked = sorted(
             ctx.changes.functions,
             key=lambda cf: -probe.stats.get(probe_id(cf.path, cf.func.qualname), {}).get("seen", 0),
@@ -305,7 +323,9 @@ class ReplayGenerator:
             if len(out.workloads) >= (budget - 1 if entries and budget > 1 else budget):
                 break
             pid = probe_id(cf.path, cf.func.qualname)
-            result = self._one(ctx, cf, probe.calls.get(pid, []), probe.stats.get(pid, {}), [])
+            result = self._one(
+                ctx, cf, probe.calls.get(pid, []), probe.stats.get(pid, {}), [], pumps
+            )
             if isinstance(result, GeneratedWorkload):
                 out.workloads.append(result)
             else:
@@ -313,7 +333,7 @@ class ReplayGenerator:
         for cf, entry, reached in entries:
             if len(out.workloads) >= budget:
                 break
-            result = self._one(ctx, cf, entry.calls, entry.stats, reached)
+            result = self._one(ctx, cf, entry.calls, entry.stats, reached, pumps)
             if isinstance(result, GeneratedWorkload):
                 out.workloads.append(result)
             else:
@@ -345,6 +365,7 @@ class ReplayGenerator:
         calls: list[RecordedCall],
         stats: dict[str, int],
         reached: list[str],
+        pumps: list[str],
     ) -> GeneratedWorkload | str:
         if not cf.callable:
             why = (
@@ -370,7 +391,7 @@ class ReplayGenerator:
         best: GeneratedWorkload | None = None
         tried: list[str] = []
         deadline = time.monotonic() + ctx.config.replay_search_seconds
-        for calls_set, mode in search_order(chosen):
+        for calls_set, mode, pump in search_order(chosen, pumps):
             if best is not None and (
                 best.details["trial_speedup"] >= ctx.config.replay_good_trial_speedup
                 or time.monotonic() > deadline
@@ -379,7 +400,7 @@ class ReplayGenerator:
             what = (
                 "all" if len(calls_set) == len(chosen) else f"call {chosen.index(calls_set[0]) + 1}"
             )
-            found = self._scaled(ctx, cf, calls_set, mode, reached, len(calls))
+            found = self._scaled(ctx, cf, calls_set, mode, reached, len(calls), pump)
             if isinstance(found, str):
                 failures.append(f"{mode} ({what}): {found}")
                 continue
@@ -406,13 +427,14 @@ class ReplayGenerator:
         mode: str,
         reached: list[str],
         recorded: int,
+        pump: str = "",
     ) -> GeneratedWorkload | str:
         """The workload of these calls grown in ``mode`` to the target time, with its trial figures."""
         units = sorted({c.unit for c in chosen if c.unit})
         size = sum(c.bytes for c in chosen)
 
         def make(scale: int) -> str:
-            return render(cf, chosen, mode=mode, scale=scale, units=units)
+            return render(cf, chosen, mode=mode, scale=scale, units=units, pump=pump)
 
         scaled = calibrate_scale(ctx, make, size)
         if isinstance(scaled, str):
@@ -444,6 +466,7 @@ class ReplayGenerator:
                 "calls": len(chosen),
                 "recorded": recorded,
                 "mode": mode,
+                **({"pump": pump} if pump else {}),
                 "scale": scaled.scale,
                 "base_seconds": round(scaled.base_s, 6),
                 "from_tests": units[:10],

@@ -14,12 +14,16 @@ run and makes it long, where ``repeat`` makes many short ones (many comments ins
 statement rather than many statements with one comment each). ``unclosed`` repeats a text
 with its closing brackets taken out (``>``, ``)``, ``]``, ``}``): an opening that never
 closes is what makes a backtracking pattern or a scan for the closing token quadratic.
+``pump`` appends ``PUMP`` (a string made from the commit's changed pattern, see
+``pumps.py``) ``k`` times to each text.
 """
 
 import base64
 import itertools
 import pickle
 import zlib
+
+PUMP = ""  # each workload defines its own (the helpers below are copied from here on)
 
 _MATERIALIZE_LIMIT = 1000000
 
@@ -133,6 +137,10 @@ def _grow(value, factor, mode):
     if isinstance(value, (str, bytes)):
         text = value if isinstance(value, str) else value.decode("latin-1")
         if len(text) >= 16 or any(c.isspace() for c in text):
+            if mode == "pump":
+                if isinstance(value, bytes):
+                    return value + PUMP.encode("utf-8") * factor
+                return value + PUMP * factor
             if mode == "stretch":
                 return _stretch(value, factor)
             if mode == "unclosed":
