@@ -322,3 +322,45 @@ def test_replay_pumps_the_changed_pattern_when_no_recorded_text_is_slow(tmp_path
     assert w.details["pump"].startswith("<a@"), w.details
     assert w.details["trial_speedup"] >= 1.5, w.details["search"]
     assert "PUMP = '<a@" in w.source
+
+
+HELPER_V1 = '''"""Token helpers."""
+
+
+def imt(token, kinds):
+    return any(token.startswith(k) for k in list(kinds))
+'''
+
+HELPER_V2 = HELPER_V1.replace("for k in list(kinds)", "for k in kinds")
+
+GROUPING = """from tok.util import imt
+
+
+def group(tokens):
+    return [t for t in tokens if imt(t, ("k", "x"))]
+"""
+
+
+def test_the_probe_runs_all_tests_when_those_naming_the_change_do_not_run_it(tmp_path):
+    """Seen on sqlparse (012c9f1): the changed helper is called only through the grouping code,
+    and the one test file naming its module never calls it."""
+    from perfbench.mining.workloads.probe import select_test_files
+
+    ctx = _context(
+        tmp_path,
+        {
+            "tok/__init__.py": "",
+            "tok/util.py": HELPER_V1,
+            "tok/grouping.py": GROUPING,
+            "tests/test_util_names.py": "import tok.util\n\n\ndef test_module():\n"
+            "    assert tok.util.__name__\n",
+            "tests/test_grouping.py": "from tok.grouping import group\n\n\ndef test_group():\n"
+            "    assert group(['key', 'x1', 'b']) == ['key', 'x1']\n",
+        },
+        {"tok/util.py": HELPER_V2},
+        "Speed up imt: no list copy per call",
+    )
+    named = select_test_files(ctx.base_tree, ctx.test_paths, ctx.changes)
+    assert named == ["tests/test_util_names.py"]  # the file naming the module runs no imt
+    covering = [u.id for u in ctx.probe().covering()]
+    assert covering == ["tests/test_grouping.py::test_group"], ctx.probe().summary()
