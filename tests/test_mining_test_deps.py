@@ -48,6 +48,7 @@ setup(
     name="mylib",
     install_requires=REQUIRES,
     extras_require=EXTRAS_REQUIRE,
+    test_requires=["nose", "hypothesis"],
 )
 """
 
@@ -62,7 +63,8 @@ def test_setup_py_literals_give_test_extras_runtime_needs_and_the_project_name(t
 
     (tmp_path / "setup.py").write_text(SETUP_PY)
     assert project_name(tmp_path) == "mylib"
-    assert declared_test_dependencies(tmp_path, skip=["flake8"]) == ["pytest", "pytz", "simplejson"]
+    found = declared_test_dependencies(tmp_path, skip=["flake8"])
+    assert found == ["hypothesis", "nose", "pytest", "pytz", "simplejson"]  # chardet: tests_require
     assert declared_runtime_dependencies(tmp_path) == ["attrs", "python-dateutil>=2.7"]
     (tmp_path / "setup.py").write_text("this is not python(")
     assert declared_test_dependencies(tmp_path) == [] and project_name(tmp_path) == ""

@@ -112,7 +112,8 @@ def _setup_cfg(tree: Path) -> list[str]:
 
 
 def _setup_py_literals(tree: Path) -> tuple[dict[str, list[str]], list[str]]:
-    """``extras_require`` and ``install_requires`` of ``setup.py`` where they are literals.
+    """``extras_require`` (with ``tests_require``) and ``install_requires`` of ``setup.py``,
+    where they are literals.
 
     Only literals are read (a dict or list written in the file, possibly bound to a name
     first); ``setup.py`` is never run, it is the repository's code.
@@ -143,6 +144,8 @@ def _setup_py_literals(tree: Path) -> tuple[dict[str, list[str]], list[str]]:
                         extras[key.value] = _strings(item)
             elif kw.arg == "install_requires":
                 runtime += _strings(value)
+            elif kw.arg in ("tests_require", "test_requires"):  # the second, a common typo
+                extras.setdefault("test", []).extend(_strings(value))
     return extras, runtime
 
 
