@@ -10,6 +10,17 @@ from __future__ import annotations
 from .errors import BuildError
 
 SUITE_PYTHON: dict[str, str] = {"bullseye": "3.9", "bookworm": "3.11", "trixie": "3.13"}
+# First release of each Python 3 minor version: which Python a commit of some date was written for.
+PYTHON_RELEASES: dict[str, str] = {
+    "3.6": "2016-12-23",
+    "3.7": "2018-06-27",
+    "3.8": "2019-10-14",
+    "3.9": "2020-10-05",
+    "3.10": "2021-10-04",
+    "3.11": "2022-10-24",
+    "3.12": "2023-10-02",
+    "3.13": "2024-10-07",
+}
 DEFAULT_SUITE = "bookworm"
 
 
@@ -31,3 +42,23 @@ def suite_for_python(version: str) -> str:
         f"env.python {version}: the Docker backend's images offer Python {offered}; "
         "choose one of those, or use the local backend with that interpreter installed"
     )
+
+
+def _key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def era_python(when: str, available: list[str]) -> str | None:
+    """The Python a commit made at ``when`` (ISO date) was written for, among ``available``.
+
+    That is the newest version released before the commit; when this machine lacks it, the
+    next newer one it has (old code runs on a slightly newer Python more often than on an
+    older one); failing that, the newest it has. None when nothing is available.
+    """
+    if not available:
+        return None
+    day = when[:10]
+    released = [v for v, date in PYTHON_RELEASES.items() if date <= day]
+    era = max(released, key=_key) if released else min(PYTHON_RELEASES, key=_key)
+    newer = sorted((v for v in available if _key(v) >= _key(era)), key=_key)
+    return newer[0] if newer else max(available, key=_key)

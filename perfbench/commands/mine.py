@@ -15,6 +15,7 @@ from rich.table import Table
 from ..llm import LLMSettings
 from ..mining.commits import Candidate, ScanConfig, ScanResult
 from ..mining.pipeline import CandidateOutcome, MineEvents, MineOptions, MineReport, mine
+from ..mining.probe_env import AUTO_PYTHON
 from ..mining.workloads import DEFAULT_GENERATORS, GENERATORS, GenConfig
 from ..tables import LOG_WIDTH, Col, fitted_table, make_progress
 from ..validate import DEFAULT_THRESHOLD
@@ -163,6 +164,8 @@ def drops_table(report: MineReport, width: int = LOG_WIDTH) -> Table:
 
 
 def _interpreter(name: str) -> str:
+    if name == AUTO_PYTHON:
+        return name
     found = shutil.which(name)
     if not found:
         raise click.BadParameter(f"{name!r} is not an interpreter on PATH", param_hint="--python")
@@ -261,8 +264,9 @@ def _generators(text: str) -> list[str]:
     "--python",
     "python",
     default=None,
-    help="Interpreter for the repository's tests and trial runs; old histories may need an old "
-    "Python. Instances record its version. [default: this one]",
+    help="Interpreter for the repository's tests and trial runs; instances record its version. "
+    "'auto': per commit, the Python of its time among those installed (PATH, pyenv, uv), with "
+    "the test requirements as released by the commit's date (needs uv). [default: this one]",
 )
 @click.option(
     "--keep-work", is_flag=True, help="Keep exported trees and generated files under OUT/.mine."

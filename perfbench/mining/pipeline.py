@@ -49,6 +49,7 @@ from .instance_writer import (
     problem_statement,
     write_instance_folder,
 )
+from .probe_env import AUTO_PYTHON
 from .test_deps import (
     declared_runtime_dependencies,
     declared_test_dependencies,
@@ -190,6 +191,15 @@ class MineState:
 
 
 # --- the repository ---------------------------------------------------------------------------
+
+
+def python_version_of(python: str) -> str:
+    """ "3.11" for an interpreter (empty when it does not run)."""
+    return subprocess.run(
+        [python, "-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 def _looks_like_url(spec: str) -> bool:
@@ -355,6 +365,7 @@ class _Prepared:
     drops: list[str]
     guard_tests: list[str]
     test_dependencies: list[str] = field(default_factory=list)  # what the repository declares
+    python_version: str = ""  # of the interpreter the tests and trials ran on
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -387,11 +398,10 @@ class _CandidateMiner:
         self.state = state
         self.events = events
         self.work_root = out / STATE_DIR / "work"
-        self.python_version = subprocess.run(
-            [opts.gen.python, "-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        # With --python auto each candidate gets the Python of its time (see _Prepared).
+        self.python_version = (
+            "auto" if opts.gen.python == AUTO_PYTHON else python_version_of(opts.gen.python)
+        )
 
     def run(self, cand: Candidate) -> CandidateOutcome:
         start = dt.datetime.now(dt.timezone.utc)
@@ -512,6 +522,8 @@ class _CandidateMiner:
             else []
         )
         deps = list(dict.fromkeys([*runtime, *deps]))
+        if ctx.environment_pins:  # exactly what the tests and trials ran with
+            deps = list(ctx.environment_pins)
         if deps:
             outcome.drops.append(
                 "environment: the instance installs what the repository declares for its code"
@@ -536,6 +548,7 @@ class _CandidateMiner:
             drops=outcome.drops,
             guard_tests=guard,
             test_dependencies=deps,
+            python_version=python_version_of(ctx.runner.python),
         )
         saved.write_text(json.dumps(prepared.to_dict()))
         cached.parent.mkdir(parents=True, exist_ok=True)
@@ -631,7 +644,7 @@ class _CandidateMiner:
                 for w, v in chosen
             ],
             env=EnvSpec(
-                python=self.python_version,
+                python=prepared.python_version or self.python_version,
                 pythonpath=prepared.pythonpath,
                 pip_packages=list(prepared.test_dependencies),
             ),

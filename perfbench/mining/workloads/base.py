@@ -59,7 +59,7 @@ class GenConfig:
     probe_timeout_s: float = 600.0  # whole test-suite (or benchmark) run at base
     run_timeout_s: float = 120.0  # one trial run of a workload
     max_guard_tests: int = 40
-    python: str = field(default_factory=lambda: sys.executable)
+    python: str = field(default_factory=lambda: sys.executable)  # or "auto": the commit's era
     llm: LLMSettings | None = None
     llm_workloads: int = 2
     trial_rounds: int = field(default_factory=_gen_default("trial_rounds"))
@@ -133,6 +133,7 @@ class GenerationContext:
     runner: WorkloadRunner
     probe_fn: Callable[[], ProbeResult] | None = None
     environment_note: str = ""  # what the tests and trials ran with (shown with --explain)
+    environment_pins: list[str] = field(default_factory=list)  # name==version installed there
     _probe: ProbeResult | None = field(default=None, repr=False)
 
     @property

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ... import repos
-from ..probe_env import ensure_probe_env
+from ..probe_env import AUTO_PYTHON, ensure_probe_env, era_interpreter
 from ..test_deps import declared_runtime_dependencies, declared_test_dependencies, project_name
 from .base import GenConfig, GenerationContext
 from .changes import analyze, full_diff
@@ -89,7 +89,11 @@ def build_context(
         )
     reached("generate")
     test_paths = find_test_paths(base_tree)
-    python, env_note = gen.python, ""
+    python, env_note, pins = gen.python, "", []
+    before = ""
+    if gen.python == AUTO_PYTHON:
+        # The Python of the commit's time, and its requirements as they were then.
+        python, before = era_interpreter(cand.commit.committer_date or cand.commit.author_date)
     if env_cache is not None:
         project = project_name(base_tree)
         needs = declared_runtime_dependencies(base_tree, project=project)
@@ -97,8 +101,8 @@ def build_context(
             base_tree, skip=gen.test_dependency_skip, project=project
         )
         events.stage("installing what the repository's code and tests need")
-        env = ensure_probe_env(gen.python, needs, env_cache)
-        python, env_note = env.python, env.note()
+        env = ensure_probe_env(python, needs, env_cache, before)
+        python, env_note, pins = env.python, env.note(), env.pins
     runner = WorkloadRunner(
         python,
         {"base": base_tree, "opt": opt_tree},
@@ -150,4 +154,5 @@ def build_context(
         runner=runner,
         probe_fn=probe,
         environment_note=env_note,
+        environment_pins=pins,
     )
