@@ -587,7 +587,7 @@ class _CandidateMiner:
             PYTHONHASHSEED="0",
         )
         argv = [
-            ctx.config.python,
+            ctx.runner.python,
             "-m",
             "pytest",
             "-q",

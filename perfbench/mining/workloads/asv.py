@@ -157,7 +157,7 @@ class AsvGenerator:
             tree=ctx.base_tree,
             pythonpath=ctx.pythonpath,
             changes=ctx.changes,
-            python=ctx.config.python,
+            python=ctx.runner.python,
             timeout_s=ctx.config.probe_timeout_s,
             bench_root=folder.resolve(),
             bench_files=[f.resolve() for f in files],
