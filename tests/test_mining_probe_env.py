@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from perfbench.mining.probe_env import _bare, ensure_probe_env
+from perfbench.mining.probe_env import _bare, _undated, ensure_probe_env
 
 
 def test_a_pin_is_retried_by_its_bare_name():
@@ -15,6 +15,14 @@ def test_a_pin_is_retried_by_its_bare_name():
     assert _bare("pytz>=2019; python_version<'3.9'") == "pytz"
     assert _bare("requests[socks] ~= 2.0") == "requests[socks]"
     assert _bare("simplejson") == "simplejson"
+
+
+def test_pytest_and_its_plugins_are_never_dated():
+    """An old plugin (pytest-travis-fold of 2019) breaks today's pytest at start-up."""
+    assert _undated("pytest>=3") and _undated("pytest-travis-fold") and _undated("pytest-mock[x]")
+    assert _undated("setuptools>=40")
+    assert _undated("pytest_cov")  # names compare as PyPI normalises them
+    assert not _undated("hypothesis") and not _undated("pytz")
 
 
 @pytest.mark.integration

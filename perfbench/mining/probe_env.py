@@ -38,7 +38,16 @@ log = logging.getLogger(__name__)
 AUTO_PYTHON = "auto"
 ALWAYS = ("pytest",)
 PIP_TIMEOUT_S = 600
-UNDATED = ("setuptools", "wheel", "pip", "pytest")  # build tools and the probe's pytest: newest
+# Build tools, the probe's pytest and pytest's plugins stay newest: an old plugin breaks the
+# new pytest at start-up (sqlparse 2019's pytest-travis-fold imports py.builtin).
+UNDATED = ("setuptools", "wheel", "pip", "pytest")
+
+
+def _undated(requirement: str) -> bool:
+    name = _bare(requirement).lower().split("[")[0].replace("_", "-")
+    return name in UNDATED or name.startswith("pytest-")
+
+
 NOT_PINNED = ("pip", "setuptools", "wheel", "distribute")
 
 
@@ -146,7 +155,7 @@ def ensure_probe_env(
             return ProbeEnv(python, [], [f"(no virtual environment: {made.stderr.strip()[-200:]})"])
         env = _Installer(root / "bin" / "python", before)
         installed, left_out = [], []
-        undated = [r for r in wanted if _bare(r).lower() in UNDATED]
+        undated = [r for r in wanted if _undated(r)]
         dated = [r for r in wanted if r not in undated]
         for group, is_dated in ((undated, False), (dated, True)):
             if not group:
