@@ -40,8 +40,9 @@ from setuptools import setup
 EXTRAS_REQUIRE = {
     "tests": ["pytest", "pytz", "simplejson"],
     "lint": ["flake8==3.7.8"],
+    "dev": ["sphinx-issues", "mkdocs-material", "furo"],
 }
-EXTRAS_REQUIRE["dev"] = EXTRAS_REQUIRE["tests"] + ["tox"]
+EXTRAS_REQUIRE["ci"] = EXTRAS_REQUIRE["tests"] + ["tox"]
 REQUIRES = ["python-dateutil>=2.7", "attrs"]
 
 setup(
@@ -63,7 +64,7 @@ def test_setup_py_literals_give_test_extras_runtime_needs_and_the_project_name(t
 
     (tmp_path / "setup.py").write_text(SETUP_PY)
     assert project_name(tmp_path) == "mylib"
-    found = declared_test_dependencies(tmp_path, skip=["flake8"])
+    found = declared_test_dependencies(tmp_path, skip=["flake8", "furo"])
     assert found == ["hypothesis", "nose", "pytest", "pytz", "simplejson"]  # chardet: tests_require
     assert declared_runtime_dependencies(tmp_path) == ["attrs", "python-dateutil>=2.7"]
     (tmp_path / "setup.py").write_text("this is not python(")

@@ -51,6 +51,7 @@ REQUIREMENT_FILES = (
     "tests/requirements.txt",
     "test/requirements.txt",
 )
+DOCS_PREFIXES = ("sphinx", "mkdocs")  # documentation builders and their plugins and themes
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _NOX_INSTALL = re.compile(r"session\.install\(([^)]*)\)")
 _STRING = re.compile(r"""["']([^"']+)["']""")
@@ -289,7 +290,7 @@ def _deduplicated(sources: Iterable, tree: Path, skipped: set[str]) -> list[str]
             if name is None:
                 continue
             key = name.lower().replace("_", "-")
-            if key in skipped or key in out:
+            if key in skipped or key.startswith(DOCS_PREFIXES) or key in out:
                 continue
             out[key] = _requirement(req)
     return [out[k] for k in sorted(out)]
