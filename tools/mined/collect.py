@@ -3,14 +3,13 @@
     python tools/mined/collect.py MINE_OUT [MINE_OUT ...] [--dataset instances/mined]
 
 Each MINE_OUT is a ``perfbench mine --out`` folder (a dataset of its own). Every instance
-folder in it is copied as it is (instance.json and workloads; nothing is edited), with
-``metadata.mined`` kept, into the dataset, which gets one ``eval_seed`` of its own. The
-mining run's validation was under the mining folder's seed, so the record is moved to
-``metadata.mined.mining_validation`` and the instance must be validated again in the
-dataset (``perfbench validate --dataset instances/mined --runs 2``), as v1 was. An
-instance already in the dataset is left alone (its validation stays), so collecting again
-after more mining adds only the new ones. ``--drop ID`` removes an instance (say why in the
-dataset's README).
+folder in it is copied as it is (instance.json with its validation record, and workloads;
+nothing is edited). The mining run validated it under the mining folder's ``eval_seed``, so
+the instance keeps that seed as its own ``hidden_seed``: its record stays valid here, and one
+more ``perfbench validate --dataset instances/mined`` makes the two runs v1 asks for (the
+first stays under ``history``). An instance already in the dataset is left alone (its
+validation stays), so collecting again after more mining adds only the new ones.
+``--drop ID`` removes an instance (say why in the dataset's README).
 """
 
 from __future__ import annotations
@@ -64,16 +63,11 @@ def collect(sources: list[Path], dataset: Path) -> list[str]:
             if dest.exists():
                 log.info("%s: already in %s, kept", iid, dataset)
                 continue
+            seed = json.loads((source / "dataset.json").read_text()).get("eval_seed")
+            if inst.get("hidden_seed") is None and seed is None:
+                raise SystemExit(f"{source}: dataset.json has no eval_seed")
             shutil.copytree(inst_path.parent, dest)
-            record = inst.pop("validation", None)
-            if record:
-                inst["metadata"]["mined"]["mining_validation"] = {
-                    "speedup": record.get("speedup"),
-                    "per_workload": record.get("per_workload"),
-                    "run_id": record.get("run_id"),
-                    "date": record.get("date"),
-                }
-            inst.pop("hidden_seed", None)
+            inst["hidden_seed"] = inst.get("hidden_seed") or seed
             _write_json(dest / "instance.json", inst)
             added.append(iid)
     return added
