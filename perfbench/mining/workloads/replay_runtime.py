@@ -134,6 +134,8 @@ def _grow(value, factor, mode):
     """
     if factor <= 1:
         return value
+    if type(value) is bytearray:  # chardet's detector feeds bytearrays
+        return bytearray(_grow(bytes(value), factor, mode))
     if isinstance(value, (str, bytes)):
         text = value if isinstance(value, str) else value.decode("latin-1")
         if len(text) >= 16 or any(c.isspace() for c in text):
