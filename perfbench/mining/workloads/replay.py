@@ -55,6 +55,17 @@ RESERVED = frozenset(
     }
 )
 MAX_MEMORY_BYTES = 50_000_000  # grown inputs of one workload, as pickled bytes
+# How each growth shapes the inputs, for the problem statement (it must say what the
+# visible workload shows, not more).
+GROWTH_WORDS = {
+    "distinct": "",
+    "repeat": "",
+    "sequences": "",
+    "counts": " (counts and sizes scaled too)",
+    "stretch": " (each line or item repeated where it stands)",
+    "unclosed": " (texts whose brackets are never closed)",
+    "pump": " (texts followed by many repeats of {pump!r})",
+}
 SEARCH_SINGLES = 3  # recorded calls also tried alone
 SEARCH_MARGIN = 1.1  # how much faster a later option's trial must be to replace the kept one
 
@@ -456,7 +467,7 @@ class ReplayGenerator:
             description=(
                 f"called on large inputs{via}, like these {len(chosen)} call"
                 f"{'s' if len(chosen) != 1 else ''} recorded from its tests with "
-                f"inputs grown about {scaled.scale}x{note}"
+                f"inputs grown about {scaled.scale}x{note}{GROWTH_WORDS[mode].format(pump=pump)}"
             ),
             apis=[cf.api, *reached],
             details={
