@@ -1,4 +1,4 @@
-"""Which Python each Docker image offers: the Debian suites by the Python 3 they ship.
+"""Which Python each Docker image offers, which this machine has, and which a commit was written for.
 
 An instance's ``env.python`` chooses the suite of its image; data, so that a suite is added in
 one line. Kept apart from ``docker/`` so that the local backend can name the alternative
@@ -7,7 +7,14 @@ without importing the Docker SDK.
 
 from __future__ import annotations
 
-from .errors import BuildError
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import BuildError, HarnessError
 
 SUITE_PYTHON: dict[str, str] = {"bullseye": "3.9", "bookworm": "3.11", "trixie": "3.13"}
 # First release of each Python 3 minor version: which Python a commit of some date was written for.
@@ -62,3 +69,54 @@ def era_python(when: str, available: list[str]) -> str | None:
     era = max(released, key=_key) if released else min(PYTHON_RELEASES, key=_key)
     newer = sorted((v for v in available if _key(v) >= _key(era)), key=_key)
     return newer[0] if newer else max(available, key=_key)
+
+
+def find_interpreter(version: str) -> str:
+    """The interpreter for an env's ``python`` version (ours when none is asked for).
+
+    Looks on PATH, then in pyenv's and uv's version folders. An instance that asks for a
+    version that is not here is an error, not a silent fallback: timings and even behaviour
+    differ between Python versions.
+    """
+    ours = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if not version or ours == version or ours.startswith(version + "."):
+        return sys.executable
+    candidates = [shutil.which(f"python{version}")]
+    roots = [
+        os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")) + "/versions",
+        os.path.expanduser("~/.local/share/uv/python"),
+    ]
+    for root in roots:
+        for folder in sorted(Path(root).glob(f"*{version}*"), reverse=True):
+            candidates.append(str(folder / "bin" / f"python{version}"))
+    for found in candidates:
+        if found and os.path.exists(found) and python_version_of(found) == version:
+            return found
+    raise HarnessError(
+        f"the instance needs Python {version}, which this machine lacks: install it "
+        f"(pyenv install {version}, or uv python install {version}) or use --backend docker, "
+        "whose images offer Python " + ", ".join(docker_pythons()),
+        fix="install that Python or pass --backend docker, then rerun the same command",
+    )
+
+
+def python_version_of(python: str) -> str:
+    """ "3.11" for an interpreter (empty when it does not run)."""
+    out = subprocess.run(
+        [python, "-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
+
+
+@functools.cache
+def installed_pythons() -> dict[str, str]:
+    """The Python versions this machine has (PATH, pyenv, uv): version -> interpreter."""
+    found: dict[str, str] = {}
+    for version in PYTHON_RELEASES:
+        try:
+            found[version] = find_interpreter(version)
+        except HarnessError:
+            continue
+    return found

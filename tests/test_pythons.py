@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from perfbench.errors import BuildError, HarnessError
-from perfbench.pythons import SUITE_PYTHON, docker_pythons, suite_for_python
-from perfbench.sandbox.local import find_interpreter
+from perfbench.pythons import SUITE_PYTHON, docker_pythons, find_interpreter, suite_for_python
 
 
 def test_each_offered_python_has_its_suite():

@@ -38,6 +38,7 @@ from ..errors import InputError, PerfbenchError, RepositoryError
 from ..llm import LLMError
 from ..machine import machine_info
 from ..measure.stats import RatioEstimate
+from ..pythons import python_version_of
 from ..records import EnvSpec, Grading, Instance, Workload
 from ..validate import DEFAULT_THRESHOLD, ValidationResult, blocks_hint, validate_instance
 from .commits import Candidate, Rejection, ScanConfig, ScanResult, check_repository, find_candidates
@@ -191,15 +192,6 @@ class MineState:
 
 
 # --- the repository ---------------------------------------------------------------------------
-
-
-def python_version_of(python: str) -> str:
-    """ "3.11" for an interpreter (empty when it does not run)."""
-    return subprocess.run(
-        [python, "-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 def _looks_like_url(spec: str) -> bool:

@@ -18,7 +18,6 @@ installed is frozen into exact pins, which the mined instance installs too.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import logging
@@ -29,9 +28,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import HarnessError
 from ..locks import file_lock
-from ..pythons import PYTHON_RELEASES, era_python
+from ..pythons import era_python, installed_pythons
 
 log = logging.getLogger(__name__)
 
@@ -181,23 +179,9 @@ def ensure_probe_env(
         return result
 
 
-@functools.cache
-def available_pythons() -> dict[str, str]:
-    """Python versions this machine has (PATH, pyenv, uv), version -> interpreter."""
-    from ..sandbox.local import find_interpreter
-
-    found: dict[str, str] = {}
-    for version in PYTHON_RELEASES:
-        try:
-            found[version] = find_interpreter(version)
-        except HarnessError:
-            continue
-    return found
-
-
 def era_interpreter(when: str) -> tuple[str, str]:
     """The interpreter for a commit made at ``when``, and the date its requirements resolve at."""
-    have = available_pythons()
+    have = installed_pythons()
     version = era_python(when, list(have)) if have else None
     if version is None:
         return sys.executable, ""

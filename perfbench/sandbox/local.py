@@ -39,7 +39,7 @@ from typing import Any
 
 from .. import repos
 from ..errors import BuildError, HarnessError
-from ..pythons import docker_pythons
+from ..pythons import find_interpreter, python_version_of
 from ..records import Instance
 from .base import (
     BASE,
@@ -56,44 +56,6 @@ from .limits import PidsCgroup, preexec
 log = logging.getLogger(__name__)
 
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
-
-
-def find_interpreter(version: str) -> str:
-    """The interpreter for an env's ``python`` version (ours when none is asked for).
-
-    Looks on PATH, then in pyenv's and uv's version folders. An instance that asks for a
-    version that is not here is an error, not a silent fallback: timings and even behaviour
-    differ between Python versions.
-    """
-    ours = f"{sys.version_info.major}.{sys.version_info.minor}"
-    if not version or ours == version or ours.startswith(version + "."):
-        return sys.executable
-    candidates = [shutil.which(f"python{version}")]
-    roots = [
-        os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")) + "/versions",
-        os.path.expanduser("~/.local/share/uv/python"),
-    ]
-    for root in roots:
-        for folder in sorted(Path(root).glob(f"*{version}*"), reverse=True):
-            candidates.append(str(folder / "bin" / f"python{version}"))
-    for found in candidates:
-        if found and os.path.exists(found) and _version_of(found) == version:
-            return found
-    raise HarnessError(
-        f"the instance needs Python {version}, which this machine lacks: install it "
-        f"(pyenv install {version}, or uv python install {version}) or use --backend docker, "
-        "whose images offer Python " + ", ".join(docker_pythons()),
-        fix="install that Python or pass --backend docker, then rerun the same command",
-    )
-
-
-def _version_of(python: str) -> str:
-    out = subprocess.run(
-        [python, "-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip()
 
 
 UNSHARE = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"]
@@ -294,7 +256,7 @@ class LocalBackend(Backend):
             raise HarnessError(
                 f"the guard tests need {module}, which {python} cannot import", fix=fix
             )
-        version = _version_of(python)
+        version = python_version_of(python)
         tools = self.cache_dir / "tools" / f"pytest-py{version}"
         with repos.file_lock(self.cache_dir / "tools" / f"pytest-py{version}.lock"):
             if not (tools / ".complete").exists():
@@ -728,7 +690,7 @@ class LocalBackend(Backend):
             "backend": self.name,
             "isolation": self.isolation,
             "python": self.python,
-            "python_version": _version_of(self.python),
+            "python_version": python_version_of(self.python),
             "pids_cgroup": bool(self._cgroup and self._cgroup.path),
         }
         if self.test_tools is not None:
