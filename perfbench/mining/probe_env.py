@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ..locks import file_lock
 from ..pythons import era_python, installed_pythons
+from .test_deps import normal_name
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ UNDATED = ("setuptools", "wheel", "pip", "pytest")
 
 
 def _undated(requirement: str) -> bool:
-    name = _bare(requirement).lower().split("[")[0].replace("_", "-")
+    name = normal_name(_bare(requirement).split("[")[0])
     return name in UNDATED or name.startswith("pytest-")
 
 

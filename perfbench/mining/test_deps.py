@@ -70,15 +70,48 @@ def _requirement(text: str) -> str:
     return text.split("#", 1)[0].strip()
 
 
-def _pyproject(tree: Path) -> list[str]:
+def normal_name(name: str) -> str:
+    """A distribution name as PyPI compares them (``PyYAML`` = ``pyyaml``, ``a_b`` = ``a-b``)."""
+    return name.lower().replace("_", "-")
+
+
+def _toml(tree: Path) -> dict:
+    """``pyproject.toml`` as data; empty when missing or not valid TOML."""
     path = tree / "pyproject.toml"
     if not path.is_file() or tomllib is None:
-        return []
+        return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
+        return tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
     except tomllib.TOMLDecodeError as exc:
-        log.info("%s: not valid TOML (%s); no test dependencies read from it", path, exc)
-        return []
+        log.info("%s: not valid TOML (%s); no dependencies read from it", path, exc)
+        return {}
+
+
+def _ini(path: Path, *, strict: bool = True) -> configparser.ConfigParser | None:
+    """``setup.cfg`` or ``tox.ini`` parsed; None when missing or not valid."""
+    if not path.is_file():
+        return None
+    parser = configparser.ConfigParser(interpolation=None, strict=strict)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
+    except configparser.Error:
+        return None
+    return parser
+
+
+def _setup_py_tree(tree: Path) -> ast.Module | None:
+    """``setup.py`` parsed, never run (it is the repository's code); None when missing or invalid."""
+    path = tree / "setup.py"
+    if not path.is_file():
+        return None
+    try:
+        return ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except SyntaxError:
+        return None
+
+
+def _pyproject(tree: Path) -> list[str]:
+    data = _toml(tree)
     found: list[str] = []
     extras = data.get("project", {}).get("optional-dependencies", {}) or {}
     groups = data.get("dependency-groups", {}) or {}
@@ -95,15 +128,8 @@ def _pyproject(tree: Path) -> list[str]:
 
 
 def _setup_cfg(tree: Path) -> list[str]:
-    path = tree / "setup.cfg"
-    if not path.is_file():
-        return []
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
-    except configparser.Error:
-        return []
-    if not parser.has_section("options.extras_require"):
+    parser = _ini(tree / "setup.cfg")
+    if parser is None or not parser.has_section("options.extras_require"):
         return []
     found: list[str] = []
     for key, value in parser.items("options.extras_require"):
@@ -117,14 +143,10 @@ def _setup_py_literals(tree: Path) -> tuple[dict[str, list[str]], list[str]]:
     where they are literals.
 
     Only literals are read (a dict or list written in the file, possibly bound to a name
-    first); ``setup.py`` is never run, it is the repository's code.
+    first).
     """
-    path = tree / "setup.py"
-    if not path.is_file():
-        return {}, []
-    try:
-        module = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-    except SyntaxError:
+    module = _setup_py_tree(tree)
+    if module is None:
         return {}, []
     bound: dict[str, ast.expr] = {}
     for node in ast.walk(module):
@@ -185,15 +207,8 @@ def _read_requirements(path: Path, seen: set[Path]) -> list[str]:
 
 
 def _tox(tree: Path) -> list[str]:
-    path = tree / "tox.ini"
-    if not path.is_file():
-        return []
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
-    except configparser.Error:
-        return []
-    if not parser.has_option("testenv", "deps"):
+    parser = _ini(tree / "tox.ini", strict=False)
+    if parser is None or not parser.has_option("testenv", "deps"):
         return []
     found = []
     for line in parser.get("testenv", "deps").splitlines():
@@ -229,9 +244,9 @@ def declared_test_dependencies(
     tree: Path, *, skip: Iterable[str] = (), project: str = ""
 ) -> list[str]:
     """Requirements the repository declares for its tests, deduplicated by name, in a stable order."""
-    skipped = {s.lower().replace("_", "-") for s in skip}
+    skipped = {normal_name(s) for s in skip}
     if project:
-        skipped.add(project.lower().replace("_", "-"))
+        skipped.add(normal_name(project))
     return _deduplicated(
         (_pyproject, _setup_cfg, _setup_py, _requirement_files, _tox, _nox), tree, skipped
     )
@@ -239,7 +254,7 @@ def declared_test_dependencies(
 
 def declared_runtime_dependencies(tree: Path, *, project: str = "") -> list[str]:
     """Requirements of the library itself: what its code imports when a workload calls it."""
-    skipped = {project.lower().replace("_", "-")} if project else set()
+    skipped = {normal_name(project)} if project else set()
     return _deduplicated(
         (_pyproject_runtime, _setup_cfg_runtime, _setup_py_runtime, _requirements_txt),
         tree,
@@ -248,28 +263,15 @@ def declared_runtime_dependencies(tree: Path, *, project: str = "") -> list[str]
 
 
 def _pyproject_runtime(tree: Path) -> list[str]:
-    path = tree / "pyproject.toml"
-    if not path.is_file() or tomllib is None:
-        return []
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except tomllib.TOMLDecodeError:
-        return []
+    data = _toml(tree)
     found = [r for r in data.get("project", {}).get("dependencies", []) or [] if isinstance(r, str)]
     poetry = (data.get("tool", {}).get("poetry", {}) or {}).get("dependencies", {}) or {}
     return found + [name for name in poetry if name.lower() != "python"]
 
 
 def _setup_cfg_runtime(tree: Path) -> list[str]:
-    path = tree / "setup.cfg"
-    if not path.is_file():
-        return []
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
-    except configparser.Error:
-        return []
-    if not parser.has_option("options", "install_requires"):
+    parser = _ini(tree / "setup.cfg")
+    if parser is None or not parser.has_option("options", "install_requires"):
         return []
     return [ln for ln in parser.get("options", "install_requires").splitlines() if ln.strip()]
 
@@ -289,7 +291,7 @@ def _deduplicated(sources: Iterable, tree: Path, skipped: set[str]) -> list[str]
             name = _name(req)
             if name is None:
                 continue
-            key = name.lower().replace("_", "-")
+            key = normal_name(name)
             if key in skipped or key.startswith(DOCS_PREFIXES) or key in out:
                 continue
             out[key] = _requirement(req)
@@ -298,26 +300,14 @@ def _deduplicated(sources: Iterable, tree: Path, skipped: set[str]) -> list[str]
 
 def project_name(tree: Path) -> str:
     """The distribution's own name (a test extra may list the project itself)."""
-    path = tree / "pyproject.toml"
-    if path.is_file() and tomllib is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
-            name = data.get("project", {}).get("name") or data.get("tool", {}).get(
-                "poetry", {}
-            ).get("name")
-            if isinstance(name, str):
-                return name
-        except tomllib.TOMLDecodeError:
-            pass
-    setup = tree / "setup.py"
-    if setup.is_file():
-        try:
-            module = ast.parse(setup.read_text(encoding="utf-8", errors="replace"))
-        except SyntaxError:
-            return ""
-        for node in ast.walk(module):
-            if isinstance(node, ast.Call):
-                for kw in node.keywords:
-                    if kw.arg == "name" and isinstance(kw.value, ast.Constant):
-                        return str(kw.value.value)
+    data = _toml(tree)
+    name = data.get("project", {}).get("name") or data.get("tool", {}).get("poetry", {}).get("name")
+    if isinstance(name, str):
+        return name
+    module = _setup_py_tree(tree)
+    for node in ast.walk(module) if module is not None else ():
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg == "name" and isinstance(kw.value, ast.Constant):
+                    return str(kw.value.value)
     return ""
