@@ -51,11 +51,6 @@ from .instance_writer import (
     write_instance_folder,
 )
 from .probe_env import AUTO_PYTHON
-from .test_deps import (
-    declared_runtime_dependencies,
-    declared_test_dependencies,
-    project_name,
-)
 from .workloads import (
     DEFAULT_GENERATORS,
     Drop,
@@ -504,16 +499,9 @@ class _CandidateMiner:
             # Whether the seed changes its inputs: only such a workload can be a hidden one.
             w.details["varies_with_seed"] = ctx.runner.varies_with_seed(w.source)
         guard = self._guard_tests(ctx) if ctx.probed is not None or ctx.test_paths else []
-        project = project_name(ctx.base_tree)
-        runtime = declared_runtime_dependencies(ctx.base_tree, project=project)
-        deps = (
-            declared_test_dependencies(
-                ctx.base_tree, skip=self.opts.gen.test_dependency_skip, project=project
-            )
-            if guard
-            else []
+        deps = list(
+            dict.fromkeys([*ctx.runtime_requirements, *(ctx.test_requirements if guard else [])])
         )
-        deps = list(dict.fromkeys([*runtime, *deps]))
         if ctx.environment_pins:  # exactly what the tests and trials ran with
             deps = list(ctx.environment_pins)
         if deps:

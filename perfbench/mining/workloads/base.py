@@ -134,6 +134,8 @@ class GenerationContext:
     probe_fn: Callable[[], ProbeResult] | None = None
     environment_note: str = ""  # what the tests and trials ran with (shown with --explain)
     environment_pins: list[str] = field(default_factory=list)  # name==version installed there
+    runtime_requirements: list[str] = field(default_factory=list)  # declared by the repository
+    test_requirements: list[str] = field(default_factory=list)  # declared for its tests
     _probe: ProbeResult | None = field(default=None, repr=False)
 
     @property

@@ -89,19 +89,19 @@ def build_context(
         )
     reached("generate")
     test_paths = find_test_paths(base_tree)
+    project = project_name(base_tree)
+    runtime_needs = declared_runtime_dependencies(base_tree, project=project)
+    test_needs = declared_test_dependencies(
+        base_tree, skip=gen.test_dependency_skip, project=project
+    )
     python, env_note, pins = gen.python, "", []
     before = ""
     if gen.python == AUTO_PYTHON:
         # The Python of the commit's time, and its requirements as they were then.
         python, before = era_interpreter(cand.commit.committer_date or cand.commit.author_date)
     if env_cache is not None:
-        project = project_name(base_tree)
-        needs = declared_runtime_dependencies(base_tree, project=project)
-        needs += declared_test_dependencies(
-            base_tree, skip=gen.test_dependency_skip, project=project
-        )
         events.stage("installing what the repository's code and tests need")
-        env = ensure_probe_env(python, needs, env_cache, before)
+        env = ensure_probe_env(python, runtime_needs + test_needs, env_cache, before)
         python, env_note, pins = env.python, env.note(), env.pins
     runner = WorkloadRunner(
         python,
@@ -155,4 +155,6 @@ def build_context(
         probe_fn=probe,
         environment_note=env_note,
         environment_pins=pins,
+        runtime_requirements=runtime_needs,
+        test_requirements=test_needs,
     )
