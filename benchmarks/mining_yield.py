@@ -92,12 +92,10 @@ def table(
                 (e for s, e in entries.items() if sha.startswith(s) or s.startswith(sha)), None
             )
             status, reached, detail = _verdict(entry)
-            if status in ("not run", "unfinished"):
-                rows.append((repo, sha[:8], status, reached, detail))
-                continue
-            got[1] += 1
-            got[0] += status == "instance"
             rows.append((repo, sha[:8], status, reached, detail))
+            if status not in ("not run", "unfinished"):
+                got[1] += 1
+                got[0] += status == "instance"
         per_repo_figures[repo] = got
     for repo, sha, status, reached, detail in rows:
         print(f"{repo[:28]:28} {sha} {status:9} {reached:9} {detail}")
@@ -113,9 +111,8 @@ def table(
     return {"per_repo": per_repo_figures, "total": total, "rows": rows}
 
 
-def run(args: argparse.Namespace, repos: list[str]) -> int:
+def run(args: argparse.Namespace, repos: list[str], only: list[str]) -> int:
     failures = 0
-    only = [c for c in args.only.split(",") if c]
     for repo, shas in sorted(speedups(Path(args.labels), repos, args.per_repo, only).items()):
         git_dir = Path(args.mirrors) / repo / "repo"
         command = [
@@ -154,9 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="table: also write the figures to this file")
     args = parser.parse_args(argv)
     repos = [r for r in args.repos.split(",") if r]
-    if args.action == "run":
-        return run(args, repos)
     only = [c for c in args.only.split(",") if c]
+    if args.action == "run":
+        return run(args, repos, only)
     figures = table(Path(args.out), Path(args.labels), repos, args.per_repo, only)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1) + "\n")

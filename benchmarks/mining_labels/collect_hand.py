@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def grade(low: float, estimate: float, threshold: float) -> str:
+def grade(low: float, threshold: float) -> str:
     if low >= threshold:
         return "benchmark"
     return "micro" if low > 1.0 else "none"
@@ -53,7 +53,7 @@ def hand_records(root: Path) -> dict[str, dict]:
             "results_agree": True,
             "blocks": record.get("blocks"),
             "contended": False,
-            "grade": grade(s["low"], s["estimate"], threshold),
+            "grade": grade(s["low"], threshold),
             "workload": f"{path.parent.relative_to(root).as_posix()}/workloads",
             "python": inst.get("env", {}).get("python"),
         }
