@@ -152,3 +152,21 @@ def test_short_timed_totals_are_not_called_contended():
     assert not m.contended()
     m.samples = [preempted]
     assert m.contended()
+
+
+def test_timing_plan_keeps_costly_inputs_from_making_long_processes():
+    from perfbench.measure.protocol import MeasureConfig, timing_plan
+
+    cfg = MeasureConfig()
+    # A cheap input: loops reach four calibration targets of base, repeats fill the budget.
+    loops, repeats = timing_plan(10e-6, 5e-6, 1e-6, cfg)
+    assert loops * 10e-6 >= 4 * cfg.calibrate_target_s
+    assert repeats == cfg.repeats
+    # A 70 µs call whose input takes 50 ms to build (a test module executed afresh): before,
+    # 86 loops x 5 repeats made a 26 s process; now one process stays near twice the budget.
+    loops, repeats = timing_plan(70e-6, 60e-6, 0.05, cfg)
+    assert loops == 1 and repeats == cfg.min_repeats
+    assert loops * repeats * (70e-6 + 0.05) <= 2 * cfg.process_budget_s
+    # A slow base never repeats for longer than max_repeat_s.
+    loops, _ = timing_plan(0.02, 0.001, 0.0, cfg)
+    assert loops == 1

@@ -82,6 +82,32 @@ class MeasureConfig:
         return self.schedule.level_for(self.improved_alpha)
 
 
+def timing_plan(
+    base_per_call_s: float, fastest_per_call_s: float, overhead_s: float, cfg: MeasureConfig
+) -> tuple[int, int]:
+    """Loops per timed repeat and repeats per process for one workload, the same for every variant.
+
+    The loop count makes one timed repeat of the faster reference (the expert) last at least
+    ``calibrate_target_s`` and one of base at least four times that, but never longer than
+    ``max_repeat_s`` for base: a 100x speedup must not cost minutes of base timing. Every call
+    gets an input of its own, built untimed (``overhead_s`` per call): where building it costs
+    far more than the call (a test module executed afresh), the loops are cut so that the
+    fewest repeats still fit twice the process budget; otherwise a 70 µs call with a 60 ms input
+    made a 27 s process. As many repeats as fit the budget follow, inputs included: more short
+    processes beat fewer long ones, since the spread between processes is what blocks average.
+    """
+    base = max(base_per_call_s, 1e-9)
+    fastest = max(min(fastest_per_call_s, base), 1e-9)
+    loops = max(
+        math.ceil(cfg.calibrate_target_s / fastest), math.ceil(4 * cfg.calibrate_target_s / base)
+    )
+    loops = min(loops, int(cfg.max_repeat_s / base))
+    per_loop = base + max(overhead_s, 0.0)
+    loops = max(1, min(loops, int(2 * cfg.process_budget_s / (cfg.min_repeats * per_loop))))
+    repeats = max(cfg.min_repeats, min(cfg.repeats, int(cfg.process_budget_s / (loops * per_loop))))
+    return loops, repeats
+
+
 @dataclass(frozen=True)
 class TimedWorkload:
     """A workload as measured: its path inside the sandbox, its seed and whether the agent saw it."""
@@ -349,12 +375,8 @@ class Protocol:
     # ---- protocol -------------------------------------------------------
 
     def calibrate(self, measurement: Measurement) -> bool:
-        """Fix each workload's loop count, the same for every variant; False if a reference fails.
-
-        The count makes one timed repeat of the faster reference (the expert) last at least
-        ``calibrate_target_s`` and one of base at least four times that, but never longer than
-        ``max_repeat_s`` for base: a 100x speedup must not cost minutes of base timing.
-        """
+        """Fix each workload's loops and repeats (``timing_plan``) from calibration processes of
+        base and expert, the same for every variant; False if a reference fails."""
         cfg = self.config
         for w in self.workloads:
             per_call, walls, overhead = {}, {}, {}
@@ -371,27 +393,15 @@ class Protocol:
                     return False
                 per_call[variant] = max(float(answer["per_call_s"]), 1e-9)
                 overhead[variant] = float(answer.get("overhead_s", 0.0))
-            fastest = min(per_call.values())
-            loops = max(
-                math.ceil(cfg.calibrate_target_s / fastest),
-                math.ceil(4 * cfg.calibrate_target_s / per_call[BASE]),
+            loops, repeats = timing_plan(
+                per_call[BASE], min(per_call.values()), overhead[BASE], cfg
             )
-            loops = max(1, min(loops, int(cfg.max_repeat_s / per_call[BASE])))
             measurement.loops[w.name] = loops
-            # As many repeats as fit the per-process budget on base, the same for every variant.
-            # The budget covers building each call's input too: with inputs that cost more than
-            # the calls, more short processes beat fewer long ones (the spread between processes
-            # is what the blocks average out).
-            base_repeat = loops * per_call[BASE]
-            repeat_cost = base_repeat + loops * overhead[BASE]
-            repeats = max(
-                cfg.min_repeats, min(cfg.repeats, int(cfg.process_budget_s / repeat_cost))
-            )
             measurement.repeats[w.name] = repeats
             # A timed process of base takes about its calibration process's time plus its repeats
             # and their inputs' set-up: a candidate ten times slower than that has failed, and
             # waiting for it any longer only wastes the run.
-            expected = walls[BASE] + repeats * repeat_cost
+            expected = walls[BASE] + repeats * loops * (per_call[BASE] + overhead[BASE])
             self.process_timeout_s = max(
                 self.process_timeout_s, MIN_PROCESS_TIMEOUT_S, 10 * expected
             )
