@@ -305,3 +305,53 @@ def test_imports_generator_times_cold_imports_of_import_time_commits(tmp_path: P
 def test_imports_generator_skips_commits_not_about_imports(ctx):
     result = GENERATORS["imports"]().generate(ctx)
     assert not result.workloads and "is about import time" in result.drops[0].reason
+
+
+PATTERNS_EAGER = """import re
+
+_PATTERNS = [re.compile(r"(?:ab|cd){%d}x[%d-9]+(?P<w%d>\\\\w+)\\\\s*" % (i % 7 + 1, i % 10, i)) for i in range(300)]
+
+
+def first_match(text):
+    return next((i for i, p in enumerate(_PATTERNS) if p.match(text)), -1)
+"""
+
+PATTERNS_LAZY = """import re
+
+_PATTERNS = []
+
+
+def _patterns():
+    if not _PATTERNS:
+        _PATTERNS.extend(
+            re.compile(r"(?:ab|cd){%d}x[%d-9]+(?P<w%d>\\\\w+)\\\\s*" % (i % 7 + 1, i % 10, i))
+            for i in range(300)
+        )
+    return _PATTERNS
+
+
+def first_match(text):
+    return next((i for i, p in enumerate(_patterns()) if p.match(text)), -1)
+"""
+
+
+def test_imports_generator_empties_the_regex_cache_between_calls(tmp_path: Path):
+    """pyparsing dd5c650 deferred its module-level regex compiles: re's own cache kept the
+    patterns of the previous call's import, so the cold import at base cost no compiles."""
+    b = RepoBuilder(tmp_path / "pat")
+    b.commit(
+        "pat",
+        {
+            "pat/__init__.py": PATTERNS_EAGER,
+            "tests/test_pat.py": "from pat import first_match\n\n\ndef test_m():\n"
+            "    assert first_match('zz') == -1\n",
+        },
+    )
+    b.commit("Faster import: compile the patterns lazily", {"pat/__init__.py": PATTERNS_LAZY})
+    cand = find_candidates(b.path, ScanConfig()).candidates[0]
+    gen = GenConfig(max_workloads=2, python=sys.executable)
+    context = build_context(b.path / ".git", "test/pat", cand, tmp_path / "work", gen)
+    result = GENERATORS["imports"]().generate(context)
+    assert [w.name for w in result.workloads] == ["import_pat"], result.drops
+    assert "re.purge()" in result.workloads[0].source
+    assert result.workloads[0].details["trial_speedup"] > 2

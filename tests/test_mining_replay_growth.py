@@ -134,3 +134,33 @@ def test_a_bytearray_grows_like_bytes_and_stays_a_bytearray():
         grown = rt._grow(buf, 3, mode)
         assert type(grown) is bytearray and len(grown) > len(buf), mode
         assert grown == bytearray(rt._grow(bytes(buf), 3, mode))
+
+
+def test_a_yes_or_no_function_still_varies_with_the_seed(tmp_path):
+    """jsonschema 4f8361f: ``uniq(items)`` answers True at every size, so its replay held at
+    114x but looked like fixed inputs; the inputs' sizes now go with the results."""
+    import sys
+    from types import SimpleNamespace
+
+    from perfbench.mining.workloads.probe import RecordedCall
+    from perfbench.mining.workloads.replay import render
+
+    (tmp_path / "dedupe.py").write_text(
+        "def uniq(items):\n    return all(a != b for i, a in enumerate(items) for b in items[i + 1:])\n"
+    )
+    func = SimpleNamespace(kind="function", qualname="uniq")
+    cf = SimpleNamespace(api="dedupe.uniq", module="dedupe", func=func)
+    call = RecordedCall("", 40, False, None, literal=repr(((list(range(10)),), {})))
+    source = render(cf, [call], mode="distinct", scale=3, units=["tests/test_dedupe.py"])
+    namespace: dict = {}
+    sys.path.insert(0, str(tmp_path))
+    try:
+        exec(compile(source, "workload.py", "exec"), namespace)
+        answers = [namespace["run"](namespace["setup"](seed)) for seed in range(5)]
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("dedupe", None)
+    assert all(results == [True] for _, results in answers)
+    assert len({tuple(sizes) for sizes, _ in answers}) > 1
+    runner = WorkloadRunner(sys.executable, {"base": tmp_path, "opt": tmp_path}, ["."])
+    assert runner.varies_with_seed(source) is True

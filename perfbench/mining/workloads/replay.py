@@ -139,20 +139,24 @@ PUMP = {pump!r}  # pump mode: appended to each text, made from the commit's chan
 def setup(seed=0):
     rng = random.Random(seed)
     scale = seeded_scale(rng, BASE_SCALE, seed)
-    calls = []
+    calls, sizes = [], []
     for args, kwargs in CALLS:
         args = tuple(args[:GROW_FROM]) + tuple(_grow(a, scale, MODE) for a in args[GROW_FROM:])
         kwargs = {{k: _grow(v, scale, MODE) for k, v in kwargs.items()}}
+        sizes.append(_size((args[GROW_FROM:], kwargs)))
         calls.append(pickle.dumps((args, kwargs)) if MUTATES else (args, kwargs))
-    return calls
+    return sizes, calls
 
 
-def run(calls):
+def run(data):
+    sizes, calls = data
     results = []
     for call in calls:
         args, kwargs = pickle.loads(call) if MUTATES else call
         results.append(_materialize(TARGET(*args, **kwargs)))
-    return results
+    # The inputs' sizes go with the results: a call that answers yes or no gives the same
+    # answer at every seed, and only its inputs show that the hidden seeds differ.
+    return sizes, results
 
 
 # --- helpers ---

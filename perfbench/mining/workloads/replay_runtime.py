@@ -182,6 +182,22 @@ def _grow(value, factor, mode):
     return value
 
 
+def _size(value, depth=0):
+    """How large an input is (lengths and whole numbers, summed): what growth changes."""
+    if depth > 4 or isinstance(value, bool):
+        return 0
+    if type(value) is int:
+        return abs(value)
+    if isinstance(value, (str, bytes, bytearray, range)):
+        return len(value)
+    if isinstance(value, dict):
+        items = itertools.islice(value.items(), 10000)
+        return len(value) + sum(_size(k, depth + 1) + _size(v, depth + 1) for k, v in items)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return len(value) + sum(_size(v, depth + 1) for v in itertools.islice(value, 10000))
+    return 0
+
+
 def seeded_scale(rng, base, seed):
     """The growth factor of one seed: ``base`` at seed 0, else 0.75x to 1.5x of it, plus one.
 
