@@ -500,3 +500,19 @@ def test_mine_tables_fit_80_columns(tmp_path):
             assert all(len(line) <= width for line in lines), "\n".join(lines)
             for row in rows:
                 assert sum(row.sha[:7] in line for line in lines) == 1, (row.sha, lines)
+
+
+def test_generated_workloads_are_cached_per_generator_code(tmp_path, monkeypatch):
+    """A fixed generator must not be served the workloads its previous code generated."""
+    from perfbench.mining import pipeline
+
+    harness = tmp_path / "harness"
+    harness.mkdir()
+    (harness / "runner.py").write_text("VERSION = 1\n")
+    monkeypatch.setattr(pipeline, "HARNESS_DIR", harness)
+    pipeline.generator_code_digest.cache_clear()
+    first = pipeline.generator_code_digest()
+    (harness / "runner.py").write_text("VERSION = 2\n")
+    pipeline.generator_code_digest.cache_clear()
+    assert pipeline.generator_code_digest() != first
+    pipeline.generator_code_digest.cache_clear()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -40,6 +41,7 @@ from ..machine import machine_info
 from ..measure.stats import RatioEstimate
 from ..pythons import python_version_of
 from ..records import EnvSpec, Grading, Instance, Workload
+from ..sandbox.base import HARNESS_DIR
 from ..validate import DEFAULT_THRESHOLD, ValidationResult, blocks_hint, validate_instance
 from .commits import Candidate, Rejection, ScanConfig, ScanResult, check_repository, find_candidates
 from .instance_writer import (
@@ -549,6 +551,7 @@ class _CandidateMiner:
             "gen": self.opts.gen.cache_key(),
             "python": self.python_version,
             "perfbench": __version__,
+            "code": generator_code_digest(),
         }
         digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
         return self.opts.eval_config.cache_dir / "mine" / "generated" / f"{digest[:24]}.json"
@@ -850,6 +853,21 @@ class _CandidateMiner:
                 "threshold": self.opts.threshold,
             },
         }
+
+
+@functools.cache
+def generator_code_digest() -> str:
+    """A digest of the miner's generators and of the harness they run under.
+
+    Generated workloads are cached per commit and options; a changed generator (a new
+    growth mode, a fixed template) must not be served the previous code's workloads, which
+    the version number alone would not notice between releases.
+    """
+    sha = hashlib.sha256()
+    roots = [Path(__file__).parent / "workloads", HARNESS_DIR]
+    for path in sorted(p for root in roots for p in root.glob("*.py")):
+        sha.update(path.name.encode() + b"\0" + path.read_bytes())
+    return sha.hexdigest()[:16]
 
 
 def _brief(record: dict[str, Any], limit: int = 300) -> str:
