@@ -782,7 +782,7 @@ class _CandidateMiner:
             (slow if isinstance(trial, (int, float)) and trial < floor else kept).append(w)
         for w in slow:
             outcome.drops.append(
-                f"{w.generator}: {w.name}: trial runs {w.details['trial_speedup']:.2f}x "
+                f"{w.generator}: {w.name}: trial runs {w.details['trial_speedup']:.3f}x "
                 f"< {floor:g}x; not measured"
             )
         if not kept:
@@ -790,7 +790,7 @@ class _CandidateMiner:
                 "trial",
                 [
                     f"no workload was faster at opt in its trial runs (best "
-                    f"{max(w.details['trial_speedup'] for w in slow):.2f}x < {floor:g}x)"
+                    f"{max(w.details['trial_speedup'] for w in slow):.3f}x < {floor:g}x)"
                 ],
             )
         return replace(prepared, workloads=kept)
