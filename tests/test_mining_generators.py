@@ -355,3 +355,27 @@ def test_imports_generator_empties_the_regex_cache_between_calls(tmp_path: Path)
     assert [w.name for w in result.workloads] == ["import_pat"], result.drops
     assert "re.purge()" in result.workloads[0].source
     assert result.workloads[0].details["trial_speedup"] > 2
+
+
+def test_install_steps_run_in_both_trees_and_a_failing_one_says_why(tmp_path: Path):
+    """babel builds its CLDR data from outside downloads: without the install step that puts
+    it in the tree, 214 of 295 tests failed at base and none reached the change."""
+    from perfbench.mining.recipes import recipe_for
+
+    b = RepoBuilder(tmp_path / "cldr")
+    reader = "from pathlib import Path\n\nDATA = (Path(__file__).parent / 'data.txt').read_text()\n"
+    b.commit("data", {"cldr/__init__.py": reader + "\n\ndef f(x):\n    return [x] + []\n"})
+    b.commit("Faster f", {"cldr/__init__.py": reader + "\n\ndef f(x):\n    return [x]\n"})
+    cand = find_candidates(b.path, ScanConfig()).candidates[0]
+    gen = GenConfig(python=sys.executable, install=["echo built > cldr/data.txt"])
+    context = build_context(b.path / ".git", "test/cldr", cand, tmp_path / "work", gen)
+    for tree in (context.base_tree, context.opt_tree):
+        assert (tree / "cldr" / "data.txt").read_text() == "built\n"
+    gen = GenConfig(python=sys.executable, install=["echo no such release >&2; exit 3"])
+    with pytest.raises(CandidateRejected) as info:
+        build_context(b.path / ".git", "test/cldr", cand, tmp_path / "work2", gen)
+    assert info.value.stage == "export"
+    assert "install step failed (exit 3)" in info.value.reasons[0]
+    assert "no such release" in info.value.reasons[0]
+    # Known repositories carry their steps as data.
+    assert recipe_for("Python-Babel/babel").install and not recipe_for("test/cldr").install

@@ -245,15 +245,23 @@ def quick_options_small(tmp: Path, **kw: object) -> MineOptions:
     return opts
 
 
+INSTALL_STEP = "touch .pb-installed"
+
+
 @pytest.fixture(scope="module")
 def mined(tmp_path_factory):
     """Two runs over one output folder: the two best-scored candidates, then all of them."""
     root = tmp_path_factory.mktemp("mine")
     h = build_minilib(root / "minilib")
     out = root / "dataset"
-    first = mine(h.path, out, quick_options_small(root, max_candidates=2, explain=True))
+    # An install step (a recipe's, or --install) runs before the tests and in every build.
+    first_opts = quick_options_small(root, max_candidates=2, explain=True)
+    first_opts.gen.install = [INSTALL_STEP]
+    first = mine(h.path, out, first_opts)
     stamps = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/instance.json")}
-    second = mine(h.path, out, quick_options_small(root, explain=True))
+    second_opts = quick_options_small(root, explain=True)
+    second_opts.gen.install = [INSTALL_STEP]
+    second = mine(h.path, out, second_opts)
     return h, root, out, first, second, stamps
 
 
@@ -297,6 +305,7 @@ def test_real_speedups_become_validated_instances(mined):
     for inst in ds:
         assert len(inst.visible_workloads) == 1 and inst.hidden_workloads
         assert inst.env.pythonpath == ["src"] and inst.guard_tests
+        assert inst.env.install == [INSTALL_STEP]
         assert (
             inst.base_commit
             == h.sha["tests-faster" if "dedupe" in str(inst.metadata["api"]) else "merge"]

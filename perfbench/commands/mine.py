@@ -269,6 +269,15 @@ def _generators(text: str) -> list[str]:
     "the test requirements as released by the commit's date (needs uv). [default: this one]",
 )
 @click.option(
+    "--install",
+    "install",
+    multiple=True,
+    metavar="COMMAND",
+    help="Shell command run in each exported tree (with network) before its tests, and in every "
+    "variant's build of the instances (env.install); repeat for several. Replaces perfbench's "
+    "recipe for the repository (perfbench/data/mining_recipes.json); --install '' runs none.",
+)
+@click.option(
     "--keep-work", is_flag=True, help="Keep exported trees and generated files under OUT/.mine."
 )
 @click.option(
@@ -297,6 +306,7 @@ def command(
     llm_model: str | None,
     llm_key: str | None,
     python: str | None,
+    install: tuple[str, ...],
     keep_work: bool,
     run_id: str | None,
     **opts: Any,
@@ -335,6 +345,7 @@ def command(
             target_seconds=target_seconds,
             max_workloads=max_workloads,
             llm=llm,
+            install=[c for c in install if c.strip()] if install else None,
             **({"python": _interpreter(python)} if python else {}),
         ),
         eval_config=config,

@@ -53,6 +53,7 @@ from .instance_writer import (
     write_instance_folder,
 )
 from .probe_env import AUTO_PYTHON
+from .recipes import recipe_for
 from .workloads import (
     DEFAULT_GENERATORS,
     Drop,
@@ -318,6 +319,11 @@ def mine(
         repo_name=repo_name,
         location=source.location,
     )
+    if opts.gen.install is None:  # the repository's recipe, if it has one
+        recipe = recipe_for(repo_name)
+        opts = replace(opts, gen=replace(opts.gen, install=list(recipe.install)))
+        if recipe.install:
+            log.info("%s: install steps from perfbench's recipe (%s)", repo_name, recipe.why)
     miner = _CandidateMiner(opts, generators, out, source.git_dir, repo_name, state, events)
     for index, cand in enumerate(result.candidates):
         done = state.finished(cand.sha)
@@ -494,6 +500,11 @@ class _CandidateMiner:
         outcome.drops = [str(d) for d in drops]
         if ctx.environment_note:
             outcome.drops.append(f"environment: {ctx.environment_note}")
+        if self.opts.gen.install:
+            outcome.drops.append(
+                f"environment: {len(self.opts.gen.install)} install step(s) ran in base and opt"
+                " and go into the instance's env.install"
+            )
         if not workloads:
             raise CandidateRejected("generate", ["no workload could be generated", *outcome.drops])
         unique_names(workloads)
@@ -630,6 +641,7 @@ class _CandidateMiner:
                 python=prepared.python_version or self.python_version,
                 pythonpath=prepared.pythonpath,
                 pip_packages=list(prepared.test_dependencies),
+                install=list(self.opts.gen.install or []),
             ),
             guard_tests=guard,
             test_command=TEST_COMMAND,

@@ -75,6 +75,9 @@ class GenConfig:
     fixture_stand_ins: list[str] = field(default_factory=_gen_default("fixture_stand_ins"))
     fixtures_not_provided: list[str] = field(default_factory=_gen_default("fixtures_not_provided"))
     test_dependency_skip: list[str] = field(default_factory=_gen_default("test_dependency_skip"))
+    # Shell commands run in each exported tree before its tests, and written into the
+    # instance's env.install; None: the repository's recipe (perfbench.mining.recipes), if any.
+    install: list[str] | None = None
 
     def cache_key(self) -> dict[str, Any]:
         """What decides the generated workloads (the LLM endpoint's key left out)."""

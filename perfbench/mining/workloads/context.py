@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ... import repos
 from ..probe_env import AUTO_PYTHON, ensure_probe_env, era_interpreter
+from ..recipes import run_install
 from ..test_deps import declared_runtime_dependencies, declared_test_dependencies, project_name
 from .base import GenConfig, GenerationContext
 from .changes import analyze, full_diff
@@ -75,6 +76,12 @@ def build_context(
     base_tree, opt_tree = work / "base", work / "opt"
     repos.export_tree(git_dir, base_sha, base_tree)
     repos.export_tree(git_dir, cand.sha, opt_tree)
+    if gen.install:
+        events.stage("running the install steps in base and opt")
+        for tree in (base_tree, opt_tree):
+            failed = run_install(tree, gen.install)
+            if failed:
+                raise CandidateRejected("export", [failed])
     reached("changes")
     changes = analyze(git_dir, base_sha, cand.sha, base_tree, opt_tree, cand.source_files)
     module_level = any(
