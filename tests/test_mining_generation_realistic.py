@@ -364,3 +364,49 @@ def test_the_probe_runs_all_tests_when_those_naming_the_change_do_not_run_it(tmp
     assert named == ["tests/test_util_names.py"]  # the file naming the module runs no imt
     covering = [u.id for u in ctx.probe().covering()]
     assert covering == ["tests/test_grouping.py::test_group"], ctx.probe().summary()
+
+
+REGISTRY_V1 = '''"""Names known to a registry built at run time (like jsonschema's validator classes)."""
+
+
+def make_registry(names):
+    cls = type("Registry", (), {"describe": lambda self: len(self.names)})
+    registry = cls()
+    registry.names = list(names)
+    return registry
+
+
+def count_known(registry, items):
+    return sum(1 for item in items if item in registry.names)
+'''
+
+REGISTRY_V2 = REGISTRY_V1.replace(
+    "    return sum(1 for item in items if item in registry.names)",
+    "    known = set(registry.names)\n    return sum(1 for item in items if item in known)",
+)
+
+REGISTRY_TESTS = """from reg.core import count_known, make_registry
+
+
+def test_count_known():
+    registry = make_registry([f"n{i}" for i in range(60)])
+    assert count_known(registry, [f"n{i}" for i in range(0, 120, 2)]) == 30
+"""
+
+
+def test_replay_takes_unpicklable_calls_live_from_their_test(tmp_path):
+    """jsonschema bd68ca3 and attrs 7369ad9: the changed function's arguments were objects of
+    classes made at run time, so no call could be pickled (249 of 482 and 333 of 413) and
+    replay had nothing; a capture workload runs the test in its setup and copies the calls."""
+    ctx = _context(
+        tmp_path,
+        {"reg/__init__.py": "", "reg/core.py": REGISTRY_V1, "tests/test_core.py": REGISTRY_TESTS},
+        {"reg/core.py": REGISTRY_V2},
+        "Speed up count_known with a set",
+    )
+    result = GENERATORS["replay"]().generate(ctx)
+    w = next((w for w in result.workloads if w.details["function"] == "reg.core:count_known"), None)
+    assert w is not None, [str(d) for d in result.drops]
+    assert w.details["captured_from"] == "tests/test_core.py::test_count_known"
+    assert w.details["trial_speedup"] > 1.5
+    assert "taken live" in w.source and ctx.runner.varies_with_seed(w.source) is True
