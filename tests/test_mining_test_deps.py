@@ -81,3 +81,18 @@ def test_runtime_needs_from_pyproject_setup_cfg_and_requirements(tmp_path):
     (tmp_path / "requirements.txt").write_text("# pinned\nsix==1.16\nidna\n")
     found = declared_runtime_dependencies(tmp_path, project="lib")
     assert found == ["attrs", "idna", "rpds-py>=0.7", "six"]  # first declaration wins, no 'lib'
+
+
+def test_ci_report_plugins_are_not_test_needs(tmp_path):
+    """sqlparse 5a3164d: tests_require named pytest-travis-fold, whose last release imports
+    py.builtin, which today's pytest no longer ships: the whole probe failed on a plugin that
+    only folds Travis logs."""
+    from perfbench.mining.patterns import load_defaults
+    from perfbench.mining.test_deps import declared_test_dependencies
+
+    (tmp_path / "setup.py").write_text(
+        "from setuptools import setup\n\n"
+        "setup(name='x', tests_require=['pytest', 'pytest-travis-fold', 'pytest-sugar'])\n"
+    )
+    skip = load_defaults()["generation"]["test_dependency_skip"]
+    assert declared_test_dependencies(tmp_path, skip=skip) == ["pytest"]
