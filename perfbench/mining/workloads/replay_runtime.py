@@ -212,8 +212,19 @@ def seeded_scale(rng, base, seed):
     return max(1, round(rng.uniform(0.75 * base, 1.5 * base + 1)))
 
 
-def _materialize(value):
-    """Lazy results (iterators, generators) are consumed: their work belongs to the timed call."""
+def _materialize(value, depth=0):
+    """Lazy results (iterators, generators) are consumed: their work belongs to the timed call.
+
+    Iterators an iterator yields, or a returned tuple holds, are consumed too, each as soon as
+    it comes (a group of ``groupby`` is gone once the next is drawn): chunked or partitioned
+    results (more-itertools' ``ichunked``, ``partition``) do their work only there.
+    """
+    if depth > 3:
+        return value
+    if type(value) is tuple and depth:
+        return tuple(_materialize(v, depth + 1) for v in value)
     if hasattr(value, "__next__") and hasattr(value, "__iter__"):
-        return list(itertools.islice(value, _MATERIALIZE_LIMIT))
+        return [_materialize(v, depth + 1) for v in itertools.islice(value, _MATERIALIZE_LIMIT)]
+    if type(value) is tuple:
+        return tuple(_materialize(v, depth + 1) for v in value)
     return value
