@@ -179,3 +179,37 @@ def test_lazy_results_are_consumed_to_the_inner_iterators():
     assert rt._materialize((1, "x")) == (1, "x")
     kept = [iter([1])]  # a list is a value, not lazy work: left as it is
     assert rt._materialize(kept) is kept
+
+
+def test_capture_takes_each_call_once_and_a_generators_arguments_as_called(tmp_path):
+    """A generator's frame is "called" at every resumption; only its first call is a call."""
+    import sys
+
+    from perfbench.mining.workloads import capture_runtime as cap
+
+    (tmp_path / "gen_mod.py").write_text(
+        "def pairs(items, step=1):\n"
+        "    for i in range(0, len(items) - 1, step):\n"
+        "        yield items[i], items[i + 1]\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    namespace: dict = {}
+    exec(compile(Path(cap.__file__).read_text(), "capture_runtime", "exec"), namespace)
+    namespace["CAPTURE"] = ("gen_mod", "pairs", 6, False)
+
+    def _test_setup(seed):
+        return seed
+
+    def _test_run(data):
+        import gen_mod
+
+        assert list(gen_mod.pairs([1, 2, 3, 4], step=1)) == [(1, 2), (2, 3), (3, 4)]
+        assert list(gen_mod.pairs("abc")) == [("a", "b"), ("b", "c")]
+
+    namespace["_test_setup"], namespace["_test_run"] = _test_setup, _test_run
+    try:
+        exec(compile("result = _captured(0)", "capture", "exec"), namespace)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("gen_mod", None)
+    assert namespace["result"] == [(([1, 2, 3, 4], 1), {}), (("abc", 1), {})]

@@ -58,10 +58,17 @@ def _snapshot(value):
 def _captured(seed):
     """The first calls of the target while the test runs once (its own setup, untimed)."""
     code = _capture_target()
-    seen = []
+    seen, frames = [], []
 
     def profile(frame, event, arg):
-        if event == "call" and frame.f_code is code and len(seen) < CAPTURE[2]:
+        # A generator's frame is "called" again at every resumption: its first call only.
+        if (
+            event == "call"
+            and frame.f_code is code
+            and len(seen) < CAPTURE[2]
+            and not any(f is frame for f in frames)
+        ):
+            frames.append(frame)
             seen.append(_snapshot(_arguments(frame, code)))
 
     data = _test_setup(seed)  # noqa: F821 - the test workload's setup, defined below
