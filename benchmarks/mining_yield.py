@@ -2,7 +2,7 @@
 
 Usage:
   python benchmarks/mining_yield.py run --out DIR [--repos a,b] [--per-repo N] [--wrap CMD] ...
-  python benchmarks/mining_yield.py table --out DIR [--json FILE]
+  python benchmarks/mining_yield.py table --out DIR [--out LATER_DIR ...] [--json FILE]
 
 ``run`` mines each labelled speed-up with ``perfbench mine REPO --commit SHA ...`` (one
 command per repository, into ``DIR/<owner+name>``), so a second ``run`` resumes where the
@@ -75,23 +75,36 @@ def _verdict(entry: dict | None) -> tuple[str, str, str]:
         )
         return "instance", reached, figure
     reasons = entry.get("reasons") or [""]
-    return status, reached, "; ".join(reasons)[:150]
+    return status, reached, " ".join("; ".join(reasons).split())[:150]
+
+
+def merged_journal(outs: list[Path], repo: str) -> dict[str, dict]:
+    """Each commit's last entry over several run folders: a later folder's finished entry wins
+    (a commit run again after a fix); each entry notes its folder under 'run'."""
+    merged: dict[str, dict] = {}
+    for out in outs:
+        for sha, entry in journal(out / repo).items():
+            if sha not in merged or entry.get("stage") == "done":
+                merged[sha] = {**entry, "run": out.name}
+    return merged
 
 
 def table(
-    out: Path, labels: Path, repos: list[str], per_repo: int, only: list[str] | None = None
+    outs: list[Path], labels: Path, repos: list[str], per_repo: int, only: list[str] | None = None
 ) -> dict:
     tried = speedups(labels, repos, per_repo, only)
     per_repo_figures: dict[str, list[int]] = {}
     rows = []
     for repo, shas in sorted(tried.items()):
-        entries = journal(out / repo)
+        entries = merged_journal(outs, repo)
         got = [0, 0]
         for sha in shas:
             entry = next(
                 (e for s, e in entries.items() if sha.startswith(s) or s.startswith(sha)), None
             )
             status, reached, detail = _verdict(entry)
+            if len(outs) > 1 and entry is not None:
+                detail = f"[{entry['run']}] {detail}"
             rows.append((repo, sha[:8], status, reached, detail))
             if status not in ("not run", "unfinished"):
                 got[1] += 1
@@ -135,7 +148,13 @@ def run(args: argparse.Namespace, repos: list[str], only: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("run", "table"))
-    parser.add_argument("--out", required=True, help="folder of the per-repository mining runs")
+    parser.add_argument(
+        "--out",
+        required=True,
+        action="append",
+        help="folder of the per-repository mining runs; table takes several, later ones "
+        "winning for the commits they finished",
+    )
     parser.add_argument("--labels", default=str(LABELS))
     parser.add_argument("--mirrors", default="/work/.mirror")
     parser.add_argument("--repos", default="", help="comma-separated owner+name (default: all)")
@@ -153,8 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     repos = [r for r in args.repos.split(",") if r]
     only = [c for c in args.only.split(",") if c]
     if args.action == "run":
+        if len(args.out) != 1:
+            parser.error("run writes into one --out folder")
+        args.out = args.out[0]
         return run(args, repos, only)
-    figures = table(Path(args.out), Path(args.labels), repos, args.per_repo, only)
+    outs = [Path(o) for o in args.out]
+    figures = table(outs, Path(args.labels), repos, args.per_repo, only)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1) + "\n")
     return 0
