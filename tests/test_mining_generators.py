@@ -270,6 +270,14 @@ def name():
 '''
 
 
+def _imports_generated(b: RepoBuilder, tmp_path: Path):
+    """The imports generator's result on the repository's last commit."""
+    cand = find_candidates(b.path, ScanConfig()).candidates[0]
+    gen = GenConfig(max_workloads=2, python=sys.executable)
+    context = build_context(b.path / ".git", "test/repo", cand, tmp_path / "work", gen)
+    return context, GENERATORS["imports"]().generate(context)
+
+
 def test_imports_generator_times_cold_imports_of_import_time_commits(tmp_path: Path):
     b = RepoBuilder(tmp_path / "lazy")
     b.commit(
@@ -281,10 +289,7 @@ def test_imports_generator_times_cold_imports_of_import_time_commits(tmp_path: P
         },
     )
     b.commit("Make import faster: load the tables lazily", {"lazy/__init__.py": LAZY_V2})
-    cand = find_candidates(b.path, ScanConfig()).candidates[0]
-    gen = GenConfig(max_workloads=2, python=sys.executable)
-    context = build_context(b.path / ".git", "test/lazy", cand, tmp_path / "work", gen)
-    result = GENERATORS["imports"]().generate(context)
+    context, result = _imports_generated(b, tmp_path)
     assert [w.name for w in result.workloads] == ["import_lazy"], result.drops
     w = result.workloads[0]
     assert w.apis == ["import lazy"] and w.details["trial_speedup"] > 2
@@ -348,10 +353,7 @@ def test_imports_generator_empties_the_regex_cache_between_calls(tmp_path: Path)
         },
     )
     b.commit("Faster import: compile the patterns lazily", {"pat/__init__.py": PATTERNS_LAZY})
-    cand = find_candidates(b.path, ScanConfig()).candidates[0]
-    gen = GenConfig(max_workloads=2, python=sys.executable)
-    context = build_context(b.path / ".git", "test/pat", cand, tmp_path / "work", gen)
-    result = GENERATORS["imports"]().generate(context)
+    _, result = _imports_generated(b, tmp_path)
     assert [w.name for w in result.workloads] == ["import_pat"], result.drops
     assert "re.purge()" in result.workloads[0].source
     assert result.workloads[0].details["trial_speedup"] > 2
