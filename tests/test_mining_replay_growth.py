@@ -213,3 +213,23 @@ def test_capture_takes_each_call_once_and_a_generators_arguments_as_called(tmp_p
         sys.path.remove(str(tmp_path))
         sys.modules.pop("gen_mod", None)
     assert namespace["result"] == [(([1, 2, 3, 4], 1), {}), (("abc", 1), {})]
+
+
+def test_workloads_whose_calls_repeat_their_inputs_cannot_be_hidden():
+    """sqlparse a51df6d and chardet f1f9d42 were calibrated at scale 1: a process's hundred
+    timed calls drew two input sizes between them, so a candidate caching format() by its
+    arguments was served 98 of them from its cache."""
+    from perfbench.mining.pipeline import MIN_DISTINCT_INPUTS, _can_hide
+    from perfbench.mining.workloads.base import GeneratedWorkload
+    from perfbench.mining.workloads.replay import distinct_inputs
+
+    assert distinct_inputs(1) == 2 and distinct_inputs(8) < MIN_DISTINCT_INPUTS
+    assert distinct_inputs(4096) > 90
+
+    def workload(**details):
+        return GeneratedWorkload("w", "", "replay", "", [], {"varies_with_seed": True, **details})
+
+    assert not _can_hide(workload(distinct_inputs=distinct_inputs(1)))
+    assert _can_hide(workload(distinct_inputs=distinct_inputs(4096)))
+    assert _can_hide(workload(no_inputs=True))  # a cold import: no inputs to memoise
+    assert _can_hide(workload())  # tests and asv workloads: judged by the seed alone

@@ -930,9 +930,10 @@ def _with_visible(
         raise CandidateRejected(
             "validate",
             [
-                "no workload that held varies with the seed ("
-                + ", ".join(w.name for w in held)
-                + "): hidden workloads would show the agent's inputs"
+                "no workload that held varies with the seed, with inputs of their own at "
+                "most calls ("
+                + ", ".join(_hiding_figures(w) for w in held)
+                + "): hidden workloads would show the agent's inputs, or repeat them"
             ],
         )
     pick = min(fixed or varying, key=rank)
@@ -956,9 +957,24 @@ def _with_visible(
     return [(pick, False), (twin, True)]
 
 
+# A hidden workload's timed calls in one process must mostly get inputs of their own: equal
+# inputs are what a candidate memoising by value is served from its cache.
+MIN_DISTINCT_INPUTS = 50  # of 100 calls
+
+
 def _can_hide(w: GeneratedWorkload) -> bool:
-    """Seed-dependent inputs, or none at all (a cold import times the same work at every seed)."""
-    return bool(w.details.get("no_inputs")) or w.details.get("varies_with_seed", True) is True
+    """Seed-dependent inputs, or none at all (a cold import times the same work at every seed),
+    and not the same few inputs over and over within a process."""
+    if w.details.get("no_inputs"):
+        return True
+    if w.details.get("distinct_inputs", MIN_DISTINCT_INPUTS) < MIN_DISTINCT_INPUTS:
+        return False
+    return w.details.get("varies_with_seed", True) is True
+
+
+def _hiding_figures(w: GeneratedWorkload) -> str:
+    distinct = w.details.get("distinct_inputs")
+    return w.name + (f": {distinct} distinct inputs in 100 calls" if distinct is not None else "")
 
 
 _INPUT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")

@@ -19,6 +19,7 @@ import base64
 import json
 import logging
 import math
+import random
 import re
 import time
 import zlib
@@ -31,6 +32,7 @@ from .changes import ChangedFunction, function_at
 from .from_tests import render as render_test
 from .probe import EntryRecord, RecordedCall, probe_id
 from .pumps import pumps_for
+from .replay_runtime import seeded_scale
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,19 @@ def _runtime_text() -> str:
     lines = RUNTIME.read_text().splitlines()
     start = next(i for i, ln in enumerate(lines) if ln.startswith("_MATERIALIZE_LIMIT"))
     return "\n".join(lines[start:]).strip() + "\n"
+
+
+def distinct_inputs(base_scale: int, min_scale: int = 1, calls: int = 100) -> int:
+    """How many of ``calls`` timed calls get inputs of their own size: one process draws a
+    seed per call, and calls that draw the same scale get equal inputs, which a candidate
+    memoising by value would be served from its cache. Small calibrated scales draw from
+    few values (scale 1: two in a hundred calls)."""
+    return len(
+        {
+            max(min_scale, seeded_scale(random.Random(seed), base_scale, seed))
+            for seed in range(1, calls + 1)
+        }
+    )
 
 
 def where_text(units: list[str]) -> str:
@@ -572,6 +587,7 @@ class ReplayGenerator:
                 "mode": mode,
                 **({"pump": pump} if pump else {}),
                 "scale": scaled.scale,
+                "distinct_inputs": distinct_inputs(scaled.scale, 2 if capture else 1),
                 "base_seconds": round(scaled.base_s, 6),
                 "from_tests": units[:10],
                 **figures,
