@@ -19,6 +19,7 @@ closes is what makes a backtracking pattern or a scan for the closing token quad
 """
 
 import base64
+import copy
 import itertools
 import pickle
 import zlib
@@ -156,6 +157,8 @@ def _grow(value, factor, mode):
         return range(value.start, value.start + (value.stop - value.start) * factor, value.step)
     if type(value) is tuple and mode == "sequences":
         return tuple(_grow(list(value), factor, "distinct"))
+    if _has_fields(value):
+        return _grow_fields(value, factor, mode)
     if mode == "stretch":
         return _stretch(value, factor)
     if mode == "repeat":
@@ -195,7 +198,43 @@ def _size(value, depth=0):
         return len(value) + sum(_size(k, depth + 1) + _size(v, depth + 1) for k, v in items)
     if isinstance(value, (list, tuple, set, frozenset)):
         return len(value) + sum(_size(v, depth + 1) for v in itertools.islice(value, 10000))
+    if _has_fields(value):
+        fields = getattr(value, "__dict__", None)
+        if fields is None:
+            names = [n for c in type(value).__mro__ for n in vars(c).get("__slots__", ())]
+            fields = {n: getattr(value, n, None) for n in names if isinstance(n, str)}
+        return sum(_size(v, depth + 1) for v in fields.values())
     return 0
+
+
+def _has_fields(value):
+    """An instance of a plain user class (its data in ``__dict__`` or ``__slots__``)."""
+    cls = type(value)
+    if cls.__module__ == "builtins" or isinstance(value, type) or callable(value):
+        return False
+    return hasattr(value, "__dict__") or any("__slots__" in vars(c) for c in cls.__mro__)
+
+
+def _grow_fields(value, factor, mode):
+    """A shallow copy whose attributes are grown: a record holding lists is as large as they are
+    (attrs' ``asdict(instance)`` walks what the instance holds); one that cannot be copied
+    stays as it is."""
+    try:
+        new = copy.copy(value)
+    except Exception:
+        return value
+    names = list(getattr(value, "__dict__", {}))
+    for cls in type(value).__mro__:
+        slots = vars(cls).get("__slots__", ())
+        names += [slots] if isinstance(slots, str) else list(slots)
+    for name in dict.fromkeys(names):
+        if name in ("__dict__", "__weakref__") or not hasattr(value, name):
+            continue
+        try:
+            object.__setattr__(new, name, _grow(getattr(value, name), factor, mode))
+        except Exception:
+            return value
+    return new
 
 
 def seeded_scale(rng, base, seed):
