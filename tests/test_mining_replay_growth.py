@@ -259,3 +259,26 @@ def test_records_grow_by_what_they_hold():
     assert slotted.tags == ["a b", "c d"] * 3
     assert rt._grow(len, 3, "distinct") is len  # functions and classes keep their identity
     assert rt._grow(_Record, 3, "distinct") is _Record
+
+
+def test_a_search_that_finds_nothing_gives_up(monkeypatch):
+    """jsonschema bd68ca3: with nothing found, every option was tried (15 minutes of trials)."""
+    from types import SimpleNamespace
+
+    from perfbench.mining.workloads.replay import MODES, ReplayGenerator
+
+    generator = ReplayGenerator()
+    calls = []
+
+    def never(*args, **kwargs):
+        calls.append(args)
+        return "growing the inputs does not make the call slower"
+
+    monkeypatch.setattr(generator, "_scaled", never)
+    ctx = SimpleNamespace(
+        config=SimpleNamespace(replay_search_seconds=0.0, replay_good_trial_speedup=1.5)
+    )
+    options = [([], mode, "") for mode in MODES] * 3
+    found = generator._search(ctx, None, [], options, [], 0)
+    assert isinstance(found, str) and "search stopped after" in found
+    assert len(calls) < len(options)

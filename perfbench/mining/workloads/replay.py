@@ -74,6 +74,7 @@ GROWTH_WORDS = {
 SEARCH_SINGLES = 3  # recorded calls also tried alone
 CAPTURE_CALLS = 6  # calls a capture workload takes from its test
 CAPTURE_TESTS = 2  # covering tests tried for a capture workload
+SEARCH_GIVE_UP = 3  # times replay_search_seconds, when no option has worked yet
 SEARCH_MARGIN = 1.1  # how much faster a later option's trial must be to replace the kept one
 
 
@@ -495,12 +496,18 @@ class ReplayGenerator:
         failures: list[str] = []
         best: GeneratedWorkload | None = None
         tried: list[str] = []
-        deadline = time.monotonic() + ctx.config.replay_search_seconds
+        start = time.monotonic()
+        deadline = start + ctx.config.replay_search_seconds
         for calls_set, mode, pump in options:
             if best is not None and (
                 best.details["trial_speedup"] >= ctx.config.replay_good_trial_speedup
                 or time.monotonic() > deadline
             ):
+                break
+            # With nothing found yet the search goes on, but not for ever: a taken-live test
+            # runs in every trial, and 14 options of 14 trials each took 15 minutes.
+            if time.monotonic() > start + SEARCH_GIVE_UP * ctx.config.replay_search_seconds:
+                failures.append(f"search stopped after {time.monotonic() - start:.0f}s")
                 break
             what = (
                 "all" if len(calls_set) == len(chosen) else f"call {chosen.index(calls_set[0]) + 1}"
