@@ -63,3 +63,22 @@ def test_only_our_files_are_stored():
             assert path.suffix in {".json", ".py", ".md"}, path
             if path.suffix == ".py":
                 assert path.parent.name == "workloads", path
+
+
+def test_hidden_replays_give_most_calls_inputs_of_their_own(dataset):
+    """Equal inputs within a process are what a candidate memoising by value is served from
+    its cache: a hidden replay's calibrated scale must draw many sizes (see _can_hide)."""
+    import re
+
+    from perfbench.mining.pipeline import MIN_DISTINCT_INPUTS
+    from perfbench.mining.workloads.replay import distinct_inputs
+
+    for inst in dataset:
+        for w in inst.hidden_workloads:
+            source = inst.workload_source(w)
+            scale = re.search(r"^BASE_SCALE = (\d+)", source, re.MULTILINE)
+            if scale is None:
+                continue  # not a replay
+            floor = re.search(r"^MIN_SCALE = (\d+)", source, re.MULTILINE)
+            distinct = distinct_inputs(int(scale.group(1)), int(floor.group(1)) if floor else 1)
+            assert distinct >= MIN_DISTINCT_INPUTS, (inst.instance_id, w.name, distinct)
