@@ -62,7 +62,7 @@ from .workloads import (
     GenerationContext,
     make_generators,
 )
-from .workloads.base import unique_names
+from .workloads.base import MIN_DISTINCT_INPUTS, unique_names
 from .workloads.context import CandidateRejected, build_context
 from .workloads.runner import run_process
 
@@ -725,7 +725,9 @@ class _CandidateMiner:
                 or first.reasons
                 or [f"validation measured no workload (record: {_brief(first.record)})"],
             )
-        chosen = _with_visible([by_name[n] for n in held], outcome.drops)
+        chosen = _with_visible(
+            [by_name[n] for n in held], outcome.drops, self.opts.gen.min_distinct_inputs
+        )
         chosen = self._without_leaks(cand, prepared, chosen, guard, outcome)
         outcome.stage = "revalidate"
         final = self._instance(cand, prepared, chosen, guard)
@@ -769,7 +771,7 @@ class _CandidateMiner:
         shown = {w.source for w, visible in chosen if visible}
         for w, visible in chosen:
             # A twin of the visible workload shares its code; the seed makes its inputs differ.
-            twin = w.source in shown and _can_hide(w)
+            twin = w.source in shown and _can_hide(w, self.opts.gen.min_distinct_inputs)
             leaked = [] if visible or twin else leaked_inputs(w.source, statement)
             if leaked:
                 outcome.drops.append(
@@ -909,7 +911,9 @@ def _why_not(r: dict[str, Any], threshold: float) -> str:
 
 
 def _with_visible(
-    held: list[GeneratedWorkload], notes: list[str] | None = None
+    held: list[GeneratedWorkload],
+    notes: list[str] | None = None,
+    min_distinct: int = MIN_DISTINCT_INPUTS,
 ) -> list[tuple[GeneratedWorkload, bool]]:
     """The held workloads plus which one the agent sees; a lone one gets a visible twin.
 
@@ -924,8 +928,8 @@ def _with_visible(
         kind = VISIBLE_PREFERENCE.index(w.generator) if w.generator in VISIBLE_PREFERENCE else 9
         return (kind, len(w.source))
 
-    varying = [w for w in held if _can_hide(w)]
-    fixed = [w for w in held if not _can_hide(w)]
+    varying = [w for w in held if _can_hide(w, min_distinct)]
+    fixed = [w for w in held if not _can_hide(w, min_distinct)]
     if not varying:
         raise CandidateRejected(
             "validate",
@@ -957,17 +961,12 @@ def _with_visible(
     return [(pick, False), (twin, True)]
 
 
-# A hidden workload's timed calls in one process must mostly get inputs of their own: equal
-# inputs are what a candidate memoising by value is served from its cache.
-MIN_DISTINCT_INPUTS = 50  # of 100 calls
-
-
-def _can_hide(w: GeneratedWorkload) -> bool:
+def _can_hide(w: GeneratedWorkload, min_distinct: int = MIN_DISTINCT_INPUTS) -> bool:
     """Seed-dependent inputs, or none at all (a cold import times the same work at every seed),
     and not the same few inputs over and over within a process."""
     if w.details.get("no_inputs"):
         return True
-    if w.details.get("distinct_inputs", MIN_DISTINCT_INPUTS) < MIN_DISTINCT_INPUTS:
+    if w.details.get("distinct_inputs", min_distinct) < min_distinct:
         return False
     return w.details.get("varies_with_seed", True) is True
 

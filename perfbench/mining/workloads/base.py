@@ -41,6 +41,11 @@ def _gen_default(name: str) -> Callable[[], Any]:
     return lambda: generation_defaults()[name]
 
 
+# A hidden workload's timed calls in one process must mostly get inputs of their own: equal
+# inputs are what a candidate memoising by value is served from its cache.
+MIN_DISTINCT_INPUTS = 50  # of 100 calls
+
+
 @dataclass
 class GenConfig:
     """Knobs of the generators; the defaults suit pure-Python libraries.
@@ -78,6 +83,8 @@ class GenConfig:
     # Shell commands run in each exported tree before its tests, and written into the
     # instance's env.install; None: the repository's recipe (perfbench.mining.recipes), if any.
     install: list[str] | None = None
+    # A replay may be hidden only when this many of 100 timed calls get inputs of their own.
+    min_distinct_inputs: int = MIN_DISTINCT_INPUTS
 
     def cache_key(self) -> dict[str, Any]:
         """What decides the generated workloads (the LLM endpoint's key left out)."""
