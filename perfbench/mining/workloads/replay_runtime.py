@@ -199,11 +199,7 @@ def _size(value, depth=0):
     if isinstance(value, (list, tuple, set, frozenset)):
         return len(value) + sum(_size(v, depth + 1) for v in itertools.islice(value, 10000))
     if _has_fields(value):
-        fields = getattr(value, "__dict__", None)
-        if fields is None:
-            names = [n for c in type(value).__mro__ for n in vars(c).get("__slots__", ())]
-            fields = {n: getattr(value, n, None) for n in names if isinstance(n, str)}
-        return sum(_size(v, depth + 1) for v in fields.values())
+        return sum(_size(getattr(value, name), depth + 1) for name in _field_names(value))
     return 0
 
 
@@ -215,6 +211,19 @@ def _has_fields(value):
     return hasattr(value, "__dict__") or any("__slots__" in vars(c) for c in cls.__mro__)
 
 
+def _field_names(value):
+    """The attributes an instance holds: its ``__dict__`` keys, then its classes' slots."""
+    names = list(getattr(value, "__dict__", {}))
+    for cls in type(value).__mro__:
+        slots = vars(cls).get("__slots__", ())
+        names += [slots] if isinstance(slots, str) else list(slots)
+    return [
+        name
+        for name in dict.fromkeys(names)
+        if name not in ("__dict__", "__weakref__") and hasattr(value, name)
+    ]
+
+
 def _grow_fields(value, factor, mode):
     """A shallow copy whose attributes are grown: a record holding lists is as large as they are
     (attrs' ``asdict(instance)`` walks what the instance holds); one that cannot be copied
@@ -223,13 +232,7 @@ def _grow_fields(value, factor, mode):
         new = copy.copy(value)
     except Exception:
         return value
-    names = list(getattr(value, "__dict__", {}))
-    for cls in type(value).__mro__:
-        slots = vars(cls).get("__slots__", ())
-        names += [slots] if isinstance(slots, str) else list(slots)
-    for name in dict.fromkeys(names):
-        if name in ("__dict__", "__weakref__") or not hasattr(value, name):
-            continue
+    for name in _field_names(value):
         try:
             object.__setattr__(new, name, _grow(getattr(value, name), factor, mode))
         except Exception:
@@ -260,10 +263,8 @@ def _materialize(value, depth=0):
     """
     if depth > 3:
         return value
-    if type(value) is tuple and depth:
+    if type(value) is tuple:
         return tuple(_materialize(v, depth + 1) for v in value)
     if hasattr(value, "__next__") and hasattr(value, "__iter__"):
         return [_materialize(v, depth + 1) for v in itertools.islice(value, _MATERIALIZE_LIMIT)]
-    if type(value) is tuple:
-        return tuple(_materialize(v, depth + 1) for v in value)
     return value
